@@ -1,0 +1,212 @@
+"""The sanctioned catalogue: the only source of text users ever see.
+
+Entries are defined in :mod:`collector.sanctioned` (reviewed like code);
+operators may re-word existing entries in an override file but never add
+one. Both go through the same checks, and any failure is a
+:class:`~collector.exceptions.CatalogueError` listing every problem, so a
+broken catalogue stops the daemon at start-up instead of leaking text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Iterator, Mapping
+
+import yaml
+from oslo_config import cfg
+
+from collector.exceptions import CatalogueError
+from collector.params import Choice, ParamType
+from collector.template import Template, text_problems
+
+OPTS = [
+    cfg.StrOpt(
+        "override_file",
+        help="YAML file mapping event IDs of the sanctioned catalogue to "
+        "re-worded templates, e.g. ``VOLUME_EXTEND_FAILED: \"Volume "
+        "{volume_id} was not extended: {reason}.\"``. A re-worded template "
+        "must use exactly the placeholders of the original; IDs cannot be "
+        "added. Check a file with ``herald-manage catalogue check FILE``. "
+        "An invalid file stops herald at start-up; on SIGHUP the previous "
+        "wording is kept and the error is logged.",
+    ),
+]
+
+LEVELS = ("ERROR", "WARNING", "INFO")
+MAX_MESSAGE_LENGTH = 1024
+_EVENT_ID = re.compile(r"[A-Z][A-Z0-9_]{2,63}")
+_RESOURCE_TYPE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    """One sanctioned message."""
+
+    event_id: str
+    resource_type: str
+    level: str
+    template: Template
+    params: Mapping[str, ParamType]
+
+    def describe(self) -> dict[str, object]:
+        """The public, JSON-able form (``herald-manage catalogue list``)."""
+        return {
+            "event_id": self.event_id,
+            "resource_type": self.resource_type,
+            "level": self.level,
+            "template": self.template.text,
+            "params": {name: ptype.spec for name, ptype in sorted(self.params.items())},
+        }
+
+
+def entry(
+    event_id: str, resource_type: str, level: str, template: str, **params: ParamType
+) -> Entry | tuple[str, str]:
+    """Build an :class:`Entry` for the catalogue module.
+
+    A template that does not compile is returned as ``(event_id, problem)``
+    so that :class:`Catalogue` reports it with all other problems.
+    """
+    try:
+        compiled = Template(template)
+    except ValueError as exc:
+        return (event_id, f"template: {exc}")
+    return Entry(event_id, resource_type, level, compiled, params)
+
+
+def _entry_problems(e: Entry) -> list[str]:
+    problems = []
+    if not _EVENT_ID.fullmatch(e.event_id):
+        problems.append("event ID must be 3-64 characters A-Z 0-9 _ starting with a letter")
+    if not _RESOURCE_TYPE.fullmatch(e.resource_type):
+        problems.append("resource type must be lowercase a-z 0-9 _ (at most 32)")
+    if e.level not in LEVELS:
+        problems.append(f"level must be one of {', '.join(LEVELS)}")
+    declared = set(e.params)
+    used = set(e.template.names)
+    for name in sorted(used - declared):
+        problems.append(f"placeholder {{{name}}} is not a declared parameter")
+    for name in sorted(declared - used):
+        problems.append(f"parameter {name!r} is declared but not used")
+    for name, ptype in e.params.items():
+        if not isinstance(ptype, ParamType):
+            problems.append(f"parameter {name!r} has no parameter type")
+        elif isinstance(ptype, Choice):
+            for value, phrase in ptype.phrases.items():
+                for p in text_problems(phrase, allow_placeholders=False):
+                    problems.append(f"parameter {name!r} phrase for {value!r}: {p}")
+    if not problems:
+        longest = e.template.literal_length() + sum(
+            e.template.placeholder_count(n) * p.max_length for n, p in e.params.items()
+        )
+        if longest > MAX_MESSAGE_LENGTH:
+            problems.append(f"rendered text can reach {longest} > {MAX_MESSAGE_LENGTH} characters")
+    return problems
+
+
+class Catalogue:
+    """A checked, immutable set of entries keyed by event ID."""
+
+    def __init__(self, entries: Iterable[Entry | tuple[str, str]]) -> None:
+        problems: list[str] = []
+        by_id: dict[str, Entry] = {}
+        for e in entries:
+            if isinstance(e, tuple):  # a template that did not compile
+                problems.append(f"{e[0]}: {e[1]}")
+                continue
+            if e.event_id in by_id:
+                problems.append(f"{e.event_id}: duplicate event ID")
+                continue
+            problems.extend(f"{e.event_id}: {p}" for p in _entry_problems(e))
+            by_id[e.event_id] = e
+        if not by_id and not problems:
+            problems.append("the catalogue is empty")
+        if problems:
+            raise CatalogueError("invalid catalogue:\n  " + "\n  ".join(problems))
+        self._by_id = by_id
+
+    def get(self, event_id: str) -> Entry | None:
+        return self._by_id.get(event_id)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(sorted(self._by_id.values(), key=lambda e: e.event_id))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._by_id
+
+    def with_overrides(self, overrides: Mapping[str, str], source: str = "override") -> Catalogue:
+        """A new catalogue with some templates re-worded.
+
+        The same placeholders must be used: the parameter types were
+        reviewed together with the original wording.
+        """
+        problems = []
+        replaced = dict(self._by_id)
+        for event_id, text in overrides.items():
+            original = self._by_id.get(event_id)
+            if original is None:
+                problems.append(
+                    f"{event_id}: not in the sanctioned catalogue (IDs cannot be added)"
+                )
+                continue
+            try:
+                template = Template(text)
+            except ValueError as exc:
+                problems.append(f"{event_id}: template: {exc}")
+                continue
+            if template.names != original.template.names:
+                expected = ", ".join(f"{{{n}}}" for n in sorted(original.template.names))
+                problems.append(
+                    f"{event_id}: placeholders must be exactly {expected or '(none)'}"
+                )
+                continue
+            replaced[event_id] = dataclasses.replace(original, template=template)
+        if problems:
+            raise CatalogueError(f"invalid {source}:\n  " + "\n  ".join(problems))
+        return Catalogue(replaced.values())
+
+
+def read_override_file(path: str) -> dict[str, str]:
+    """Parse an override file into ``{event_id: template}``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except OSError as exc:
+        raise CatalogueError(
+            f"cannot read catalogue override file {path}: {exc.strerror}"
+        ) from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"catalogue override file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CatalogueError(
+            f"catalogue override file {path} must be a mapping of event ID to template"
+        )
+    bad = [repr(k) for k, v in data.items() if not isinstance(k, str) or not isinstance(v, str)]
+    if bad:
+        raise CatalogueError(
+            f"catalogue override file {path}: keys and values must be strings "
+            f"(offending keys: {', '.join(bad)})"
+        )
+    return data
+
+
+def sanctioned() -> Catalogue:
+    """The catalogue as reviewed, without operator overrides."""
+    from collector import sanctioned as module
+
+    return Catalogue(module.ENTRIES)
+
+
+def load(conf: cfg.ConfigOpts) -> Catalogue:
+    """The catalogue the daemon uses: sanctioned entries plus overrides."""
+    catalogue = sanctioned()
+    path = conf.catalogue.override_file
+    if path:
+        catalogue = catalogue.with_overrides(read_override_file(path), source=path)
+    return catalogue

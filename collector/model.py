@@ -1,0 +1,104 @@
+"""The values that travel through the collector, from intake to storage.
+
+Plain slotted dataclasses: cheap to build per message, and typed so that
+dispatcher plugins have a documented shape to read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+from typing import Any
+
+
+@dataclasses.dataclass(slots=True)
+class Notification:
+    """A decoded oslo.messaging notification (wire format 1.0 or 2.0).
+
+    ``context`` holds only the context keys herald reads (see
+    :data:`collector.envelope.CONTEXT_KEYS`), without the ``_context_``
+    prefix.
+    """
+
+    message_id: str
+    publisher_id: str | None
+    event_type: str | None
+    priority: str | None
+    timestamp: str | None
+    payload: Any
+    context: dict[str, Any]
+
+
+@dataclasses.dataclass(slots=True)
+class UserMessage:
+    """An accepted notification rendered from the catalogue.
+
+    ``user_message`` is built only from a catalogue template and checked
+    parameters. ``publisher_id`` (often a host name) is kept for operators
+    and must never be shown to users.
+    """
+
+    id: str
+    message_id: str
+    project_id: str
+    user_id: str | None
+    request_id: str | None
+    event_id: str
+    resource_type: str
+    resource_uuid: str | None
+    message_level: str
+    user_message: str
+    publisher_id: str | None
+    created_at: datetime.datetime
+    expires_at: datetime.datetime
+
+
+@dataclasses.dataclass(slots=True)
+class Rejection:
+    """Why a notification was quarantined, with what identifies it.
+
+    ``dedupe_key`` is the notification's ``message_id`` when it could be
+    read, else a hash of the raw body: a redelivered rejection never makes a
+    second row. ``raw_body`` is capped; ``raw_size`` is the original size.
+    """
+
+    dedupe_key: str
+    code: str
+    detail: str
+    message_id: str | None
+    event_id: str | None
+    project_id: str | None
+    publisher_id: str | None
+    event_type: str | None
+    received_at: datetime.datetime
+    raw_body: bytes
+    raw_size: int
+
+
+class Outcome(enum.Enum):
+    """What became of one delivery; everything but RETRY is acknowledged."""
+
+    STORED = "stored"
+    REJECTED = "rejected"
+    FILTERED = "filtered"
+    RETRY = "retry"
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC, the convention of every timestamp column."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+@dataclasses.dataclass(slots=True)
+class Inbound:
+    """One delivery as an intake hands it to the pipeline.
+
+    Exactly one of ``body`` (raw AMQP body, decoded by herald) and
+    ``decoded`` (a message already decoded by oslo.messaging) is set.
+    """
+
+    body: bytes | None = None
+    decoded: dict[str, Any] | None = None
+    priority: str | None = None
+    redelivered: bool = False

@@ -1,0 +1,268 @@
+"""The sanctioned catalogue: every text a user can ever see, reviewed here.
+
+Rules (checked at load by :mod:`collector.catalogue`, so a mistake here stops
+the daemon rather than reaching users):
+
+* an event ID is stable forever: services emit it, operators re-word it,
+  users quote it to support. Never reuse or rename one; add a new one.
+* every ``{placeholder}`` is a declared, typed parameter and every declared
+  parameter is used; values are checked against their type before use.
+* no markup, no control characters, at most 300 characters per template.
+* never put hosts, back-end names, exception text or anything operators
+  would not show a customer into a template or a Choice phrase.
+
+To add an entry: append it below, run ``herald-manage catalogue docs`` to
+regenerate ``docs/catalogue.md``, and get both reviewed together.
+"""
+
+from __future__ import annotations
+
+from collector.catalogue import entry
+from collector.params import UUID, Choice, Identifier, Integer, Name
+
+# Sizes in GB, as the block and file storage APIs count them.
+SIZE_GB = Integer(min=1, max=1_048_576)
+
+BLOCK_QUOTAS = Choice(
+    {
+        "volumes": "volume count",
+        "gigabytes": "total storage capacity",
+        "per_volume_gigabytes": "maximum size per volume",
+        "snapshots": "snapshot count",
+        "backups": "backup count",
+        "backup_gigabytes": "total backup capacity",
+    }
+)
+COMPUTE_QUOTAS = Choice(
+    {
+        "instances": "instance count",
+        "cores": "virtual CPU",
+        "ram": "memory",
+        "server_groups": "server group",
+    }
+)
+SHARE_QUOTAS = Choice(
+    {
+        "shares": "share count",
+        "gigabytes": "total share capacity",
+        "share_networks": "share network count",
+    }
+)
+ATTACH_REASONS = Choice(
+    {
+        "connection_failed": "the host could not connect to the storage back end",
+        "multiattach_unsupported": "the volume does not allow more than one attachment",
+        "already_attached": "the volume is already attached",
+        "timeout": "the operation did not finish in time",
+    }
+)
+EXTEND_REASONS = Choice(
+    {
+        "no_capacity": "the storage back end does not have enough free capacity",
+        "quota_exceeded": "the project's storage quota would be exceeded",
+        "in_use": "the storage back end cannot extend a volume while it is attached",
+        "backend_error": "the storage back end reported an error",
+    }
+)
+RETYPE_REASONS = Choice(
+    {
+        "no_valid_backend": "no storage back end supports the requested type",
+        "migration_failed": "moving the data to the new storage back end failed",
+        "migration_policy": "the migration policy does not allow moving the volume",
+        "in_use": "the volume is attached and the type change needs it detached",
+    }
+)
+DELETE_REASONS = Choice(
+    {
+        "has_snapshots": "it still has snapshots",
+        "in_use": "it is attached to an instance",
+        "backend_error": "the storage back end reported an error",
+    }
+)
+SNAPSHOT_REASONS = Choice(
+    {
+        "volume_busy": "the volume is busy with another operation",
+        "backend_error": "the storage back end reported an error",
+        "not_available": "the snapshot is not in the available state",
+    }
+)
+BACKUP_REASONS = Choice(
+    {
+        "service_down": "the backup service is not available",
+        "repository_full": "the backup repository is full",
+        "volume_busy": "the volume is busy with another operation",
+        "backup_corrupt": "the backup data failed its integrity check",
+    }
+)
+SHARE_REASONS = Choice(
+    {
+        "no_capacity": "the share back end does not have enough free capacity",
+        "backend_error": "the share back end reported an error",
+        "unsupported": "the share type does not support this operation",
+    }
+)
+RESIZE_REASONS = Choice(
+    {
+        "no_valid_host": "no host has enough resources for the new flavor",
+        "disk_too_small": "the new flavor's disk is smaller than the current one",
+        "migration_failed": "moving the instance to another host failed",
+    }
+)
+OPERATIONS = Choice(
+    {
+        "create": "creation",
+        "delete": "deletion",
+        "attach": "attachment",
+        "detach": "detachment",
+        "extend": "extension",
+        "retype": "type change",
+        "migrate": "migration",
+        "resize": "resize",
+        "rebuild": "rebuild",
+    }
+)
+
+ENTRIES = [
+    # -- volumes -------------------------------------------------------------
+    entry(
+        "VOLUME_CREATE_NO_CAPACITY", "volume", "ERROR",
+        "Volume {volume_id} could not be created: no storage back end has "
+        "{size_gb} GB of free capacity.",
+        volume_id=UUID(), size_gb=SIZE_GB,
+    ),
+    entry(
+        "VOLUME_CREATE_QUOTA_EXCEEDED", "volume", "ERROR",
+        "Volume {volume_id} could not be created: the project's {quota} quota is used up.",
+        volume_id=UUID(), quota=BLOCK_QUOTAS,
+    ),
+    entry(
+        "VOLUME_CREATE_FROM_SNAPSHOT_FAILED", "volume", "ERROR",
+        "Volume {volume_id} could not be created from snapshot {snapshot_id}: {reason}.",
+        volume_id=UUID(), snapshot_id=UUID(), reason=SNAPSHOT_REASONS,
+    ),
+    entry(
+        "VOLUME_ATTACH_FAILED", "volume", "ERROR",
+        "Volume {volume_id} could not be attached to instance {instance_id}: {reason}.",
+        volume_id=UUID(), instance_id=UUID(), reason=ATTACH_REASONS,
+    ),
+    entry(
+        "VOLUME_ATTACH_REVERTED", "volume", "WARNING",
+        "Volume {volume_id} is available again: attaching it to instance "
+        "{instance_id} did not complete.",
+        volume_id=UUID(), instance_id=UUID(),
+    ),
+    entry(
+        "VOLUME_EXTEND_FAILED", "volume", "ERROR",
+        "Volume {volume_id} could not be extended to {new_size_gb} GB: {reason}. "
+        "It remains usable at its previous size.",
+        volume_id=UUID(), new_size_gb=SIZE_GB, reason=EXTEND_REASONS,
+    ),
+    entry(
+        "VOLUME_RETYPE_FAILED", "volume", "ERROR",
+        "Volume {volume_id} could not be changed to type {volume_type}: {reason}.",
+        volume_id=UUID(), volume_type=Identifier(64), reason=RETYPE_REASONS,
+    ),
+    entry(
+        "VOLUME_RETYPE_COMPLETED", "volume", "INFO",
+        "Volume {volume_id} now has type {volume_type}.",
+        volume_id=UUID(), volume_type=Identifier(64),
+    ),
+    entry(
+        "VOLUME_DELETE_FAILED", "volume", "ERROR",
+        "Volume {volume_id} could not be deleted: {reason}.",
+        volume_id=UUID(), reason=DELETE_REASONS,
+    ),
+    entry(
+        "VOLUME_GROUP_BACKEND_MISMATCH", "volume", "ERROR",
+        "Volume {volume_id} could not be added to group {group_id}: the volume "
+        "and the group are on different storage back ends.",
+        volume_id=UUID(), group_id=UUID(),
+    ),
+    entry(
+        "VOLUME_UNKNOWN_ERROR", "volume", "ERROR",
+        "The {operation} of volume {volume_id} failed because of an unexpected "
+        "error. Quote the request ID when you contact support.",
+        volume_id=UUID(), operation=OPERATIONS,
+    ),
+    # -- snapshots -----------------------------------------------------------
+    entry(
+        "SNAPSHOT_CREATE_FAILED", "snapshot", "ERROR",
+        "Snapshot {snapshot_id} of volume {volume_id} could not be created: {reason}.",
+        snapshot_id=UUID(), volume_id=UUID(), reason=SNAPSHOT_REASONS,
+    ),
+    entry(
+        "SNAPSHOT_CREATE_QUOTA_EXCEEDED", "snapshot", "ERROR",
+        "A snapshot of volume {volume_id} could not be created: the project's "
+        "{quota} quota is used up.",
+        volume_id=UUID(), quota=BLOCK_QUOTAS,
+    ),
+    entry(
+        "SNAPSHOT_DELETE_FAILED", "snapshot", "ERROR",
+        "Snapshot {snapshot_id} could not be deleted: {reason}.",
+        snapshot_id=UUID(), reason=SNAPSHOT_REASONS,
+    ),
+    # -- backups -------------------------------------------------------------
+    entry(
+        "BACKUP_CREATE_FAILED", "backup", "ERROR",
+        "Backup {backup_id} of volume {volume_id} could not be created: {reason}.",
+        backup_id=UUID(), volume_id=UUID(), reason=BACKUP_REASONS,
+    ),
+    entry(
+        "BACKUP_RESTORE_FAILED", "backup", "ERROR",
+        "Backup {backup_id} could not be restored to volume {volume_id}: {reason}.",
+        backup_id=UUID(), volume_id=UUID(), reason=BACKUP_REASONS,
+    ),
+    entry(
+        "BACKUP_QUOTA_EXCEEDED", "backup", "ERROR",
+        "A backup of volume {volume_id} could not be created: the project's "
+        "{quota} quota is used up.",
+        volume_id=UUID(), quota=BLOCK_QUOTAS,
+    ),
+    # -- shares --------------------------------------------------------------
+    entry(
+        "SHARE_CREATE_NO_CAPACITY", "share", "ERROR",
+        "Share {share_id} could not be created: no share back end has {size_gb} GB "
+        "of free capacity.",
+        share_id=UUID(), size_gb=SIZE_GB,
+    ),
+    entry(
+        "SHARE_CREATE_QUOTA_EXCEEDED", "share", "ERROR",
+        "Share {share_id} could not be created: the project's {quota} quota is used up.",
+        share_id=UUID(), quota=SHARE_QUOTAS,
+    ),
+    entry(
+        "SHARE_EXTEND_FAILED", "share", "ERROR",
+        "Share {share_id} could not be extended to {new_size_gb} GB: {reason}.",
+        share_id=UUID(), new_size_gb=SIZE_GB, reason=SHARE_REASONS,
+    ),
+    entry(
+        "SHARE_ACCESS_RULE_FAILED", "share", "WARNING",
+        "Access rule {rule_id} of share {share_id} could not be applied: {reason}.",
+        rule_id=UUID(), share_id=UUID(), reason=SHARE_REASONS,
+    ),
+    # -- instances -----------------------------------------------------------
+    entry(
+        "INSTANCE_BOOT_NO_VALID_HOST", "instance", "ERROR",
+        "Instance {instance_name} ({instance_id}) could not be started: no host "
+        "has enough free resources for flavor {flavor}.",
+        instance_name=Name(64), instance_id=UUID(), flavor=Identifier(64),
+    ),
+    entry(
+        "INSTANCE_CREATE_QUOTA_EXCEEDED", "instance", "ERROR",
+        "Instance {instance_id} could not be created: the project's {quota} "
+        "quota is used up.",
+        instance_id=UUID(), quota=COMPUTE_QUOTAS,
+    ),
+    entry(
+        "INSTANCE_RESIZE_FAILED", "instance", "ERROR",
+        "Instance {instance_id} could not be resized to flavor {flavor}: {reason}. "
+        "It keeps running with its previous flavor.",
+        instance_id=UUID(), flavor=Identifier(64), reason=RESIZE_REASONS,
+    ),
+    entry(
+        "INSTANCE_UNKNOWN_ERROR", "instance", "ERROR",
+        "The {operation} of instance {instance_id} failed because of an unexpected "
+        "error. Quote the request ID when you contact support.",
+        instance_id=UUID(), operation=OPERATIONS,
+    ),
+]

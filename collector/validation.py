@@ -1,0 +1,189 @@
+"""Turn a decoded notification into a user message, or say exactly why not.
+
+A pure function of (catalogue, notification, receive time): no broker, no
+database, no clock of its own. Every field that reaches the ``messages``
+table is checked here against an allow-list, because the read API serves
+those columns to users as they are.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from typing import Any
+
+from oslo_config import cfg
+
+from collector.catalogue import Catalogue
+from collector.exceptions import InvalidNotification
+from collector.model import Notification, UserMessage
+from collector.params import ParamError
+from collector.sanitise import excerpt
+
+OPTS = [
+    cfg.IntOpt(
+        "message_ttl",
+        default=30 * 86400,
+        min=60,
+        help="Seconds a user message lives after its creation time; its "
+        "``expires_at`` is set to ``created_at + message_ttl`` and the reaper "
+        "deletes it afterwards. A notification older than this on arrival is "
+        "rejected (code ``bad_timestamp``) instead of being stored already "
+        "expired.",
+    ),
+    cfg.IntOpt(
+        "max_clock_skew",
+        default=300,
+        min=0,
+        help="Seconds a notification's timestamp may be ahead of this host's "
+        "clock. Further in the future it is rejected (``bad_timestamp``): it "
+        "would sort above every real message until it expired.",
+    ),
+]
+
+# Identifiers copied into user-visible columns: keystone ids, request ids
+# (``req-<uuid>``), resource ids. No spaces, quotes, markup or controls.
+_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*", re.ASCII)
+_FIELD_LIMITS = {"project_id": 64, "user_id": 64, "request_id": 128, "resource_uuid": 64}
+_CONTEXT_FALLBACKS = {
+    "project_id": ("project_id", "tenant", "project"),
+    "user_id": ("user_id", "user"),
+    "request_id": ("request_id",),
+    "resource_uuid": ("resource_uuid",),
+}
+
+
+def _field(n: Notification, name: str) -> str | None:
+    """A payload field, else its context fallback; checked when present."""
+    value = n.payload.get(name)
+    if value is None:
+        for key in _CONTEXT_FALLBACKS[name]:
+            value = n.context.get(key)
+            if value is not None:
+                break
+        else:
+            return None
+    limit = _FIELD_LIMITS[name]
+    if type(value) is not str or len(value) > limit or _IDENT.fullmatch(value) is None:
+        raise InvalidNotification(
+            "bad_field",
+            f"{name} {excerpt(value)} is not an identifier of at most {limit} characters "
+            "(A-Z a-z 0-9 . _ : @ -)",
+        )
+    return value
+
+
+def parse_timestamp(value: Any) -> datetime.datetime:
+    """oslo sends ``str(naive UTC datetime)``; accept ISO 8601 with an offset."""
+    if type(value) is not str or len(value) > 40:
+        raise InvalidNotification("bad_timestamp", f"timestamp {excerpt(value)} is not a string")
+    try:
+        ts = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidNotification(
+            "bad_timestamp", f"timestamp {excerpt(value)} is not ISO 8601"
+        ) from None
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(datetime.UTC).replace(tzinfo=None)
+    return ts
+
+
+class Validator:
+    """Checks notifications against one catalogue."""
+
+    def __init__(self, catalogue: Catalogue, ttl: int, max_clock_skew: int) -> None:
+        self.catalogue = catalogue
+        self.ttl = datetime.timedelta(seconds=ttl)
+        self.skew = datetime.timedelta(seconds=max_clock_skew)
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts, catalogue: Catalogue) -> Validator:
+        return cls(catalogue, conf.collector.message_ttl, conf.collector.max_clock_skew)
+
+    def accept(self, n: Notification, received_at: datetime.datetime) -> UserMessage:
+        payload = n.payload
+        if type(payload) is not dict:
+            raise InvalidNotification("bad_envelope", "payload is not a JSON object")
+        event_id = payload.get("event_id")
+        if event_id is None or event_id == "":
+            raise InvalidNotification("missing_field", "payload has no event_id")
+        entry = self.catalogue.get(event_id) if type(event_id) is str else None
+        if entry is None:
+            raise InvalidNotification(
+                "unknown_event_id", f"event_id {excerpt(event_id)} is not in the catalogue"
+            )
+
+        project_id = _field(n, "project_id")
+        if project_id is None:
+            raise InvalidNotification(
+                "missing_field", "no project_id in the payload or the context"
+            )
+        resource_type = payload.get("resource_type")
+        if resource_type is not None and (
+            type(resource_type) is not str or resource_type.lower() != entry.resource_type
+        ):
+            raise InvalidNotification(
+                "resource_type_mismatch",
+                f"resource_type {excerpt(resource_type)} is not {entry.resource_type!r} "
+                f"as catalogued for {entry.event_id}",
+            )
+
+        text = entry.template.render(self._params(entry.event_id, entry.params, payload))
+        created_at = self._created_at(n.timestamp, received_at)
+        return UserMessage(
+            id=str(uuid.uuid4()),
+            message_id=n.message_id,
+            project_id=project_id,
+            user_id=_field(n, "user_id"),
+            request_id=_field(n, "request_id"),
+            event_id=entry.event_id,
+            resource_type=entry.resource_type,
+            resource_uuid=_field(n, "resource_uuid"),
+            message_level=entry.level,
+            user_message=text,
+            publisher_id=n.publisher_id,
+            created_at=created_at,
+            expires_at=created_at + self.ttl,
+        )
+
+    @staticmethod
+    def _params(event_id: str, declared: Any, payload: dict[str, Any]) -> dict[str, str]:
+        given = payload.get("params", {})
+        if type(given) is not dict:
+            raise InvalidNotification("bad_parameter", "params is not a JSON object")
+        if given.keys() != declared.keys():
+            missing = sorted(declared.keys() - given.keys())
+            extra = sorted(excerpt(k) for k in given.keys() - declared.keys())
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(repr(m) for m in missing))
+            if extra:
+                parts.append("unexpected " + ", ".join(extra[:5]))
+            raise InvalidNotification("bad_parameter", f"{event_id}: " + "; ".join(parts))
+        texts = {}
+        for name, ptype in declared.items():
+            try:
+                texts[name] = ptype.check(given[name])
+            except ParamError as exc:
+                raise InvalidNotification(
+                    "bad_parameter", f"{event_id}: parameter {name!r}: {exc}"
+                ) from None
+        return texts
+
+    def _created_at(self, timestamp: Any, received_at: datetime.datetime) -> datetime.datetime:
+        if timestamp is None:
+            return received_at
+        ts = parse_timestamp(timestamp)
+        if ts - received_at > self.skew:
+            raise InvalidNotification(
+                "bad_timestamp",
+                f"timestamp is {int((ts - received_at).total_seconds())} s in the future "
+                f"(max_clock_skew={int(self.skew.total_seconds())})",
+            )
+        if received_at - ts > self.ttl:
+            raise InvalidNotification(
+                "bad_timestamp",
+                "timestamp is older than message_ttl: the message would already have expired",
+            )
+        return ts

@@ -1,0 +1,13 @@
+import pytest
+from oslo_config import cfg
+
+from listener import opts
+
+
+@pytest.fixture
+def conf():
+    c = cfg.ConfigOpts()
+    opts.register_opts(c)
+    c([], project="herald", default_config_files=[], default_config_dirs=[])
+    yield c
+    c.reset()
