@@ -15,6 +15,8 @@ import collector.dispatcher
 import collector.holding
 import collector.pipeline
 import collector.validation
+import storage.engine
+import storage.reaper
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
@@ -27,6 +29,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
             collector.pipeline.OPTS,
             collector.holding.OPTS,
         ))),
+        ("database", list(storage.engine.OPTS)),
+        ("storage", list(storage.reaper.OPTS)),
     ]
 
 

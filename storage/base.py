@@ -1,0 +1,105 @@
+"""The storage back-end contract (entry points ``herald.storage``).
+
+A back end is chosen by the scheme of ``[database] connection`` (``sqlite``,
+``postgresql``, ``mysql``...). Every read a user-facing API may call takes a
+``project_id`` first and never returns another project's rows, operator-only
+columns (``publisher_id``) or expired messages.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import datetime
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from oslo_config import cfg
+
+from collector.dispatcher import Refusal
+from collector.model import Rejection, UserMessage
+
+#: columns a user may see, in API order
+USER_FIELDS = ("id", "project_id", "request_id", "event_id", "resource_type", "resource_uuid",
+               "message_level", "user_message", "created_at", "expires_at")
+#: filters a read API may pass to :meth:`Connection.list_messages`
+MESSAGE_FILTERS = ("resource_type", "resource_uuid", "event_id", "message_level", "request_id",
+                   "user_id")
+
+
+@dataclasses.dataclass(slots=True)
+class ReapResult:
+    deleted: int = 0
+    transactions: int = 0
+    longest_transaction: float = 0.0
+
+
+class InvalidMarker(ValueError):
+    """The pagination marker is not a message of this project."""
+
+
+class Connection(abc.ABC):
+    """Base class of storage back ends."""
+
+    def __init__(self, conf: cfg.ConfigOpts, url: str) -> None:
+        self.conf = conf
+        self.url = url
+
+    # -- lifecycle ----------------------------------------------------------
+    @abc.abstractmethod
+    def wait_until_ready(self, stop: Callable[[float], bool]) -> bool:
+        """Block until the database is reachable and its schema current.
+
+        ``stop(seconds)`` sleeps and returns True to abandon (shutdown).
+        """
+
+    @abc.abstractmethod
+    def upgrade(self) -> None:
+        """Create or migrate the schema to this code's revision."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    # -- writes -------------------------------------------------------------
+    @abc.abstractmethod
+    def insert_messages(self, messages: Sequence[UserMessage]) -> list[Refusal]:
+        """Insert a batch in one transaction, ignoring known ``message_id``s.
+
+        Returns messages the database refuses for good (a row error);
+        raises ``StorageUnavailable`` when the database is the problem.
+        """
+
+    @abc.abstractmethod
+    def record(self, rejections: Sequence[Rejection]) -> None:
+        """Quarantine rejections in one transaction, ignoring known keys."""
+
+    # -- reads a user-facing API may call (always scoped to a project) -------
+    @abc.abstractmethod
+    def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,
+                      newest_first: bool = True, since: datetime.datetime | None = None,
+                      **filters: str) -> list[dict[str, Any]]:
+        """One page of a project's live messages; ``marker`` is the ``id``
+        of the last message of the previous page (:class:`InvalidMarker`
+        if it is not a live message of ``project_id``)."""
+
+    @abc.abstractmethod
+    def get_message(self, project_id: str, message_id: str) -> dict[str, Any] | None:
+        """One live message of ``project_id`` by ``id``, else None."""
+
+    @abc.abstractmethod
+    def delete_message(self, project_id: str, message_id: str) -> bool:
+        """Delete one message of ``project_id``; False if there was none."""
+
+    # -- operators ------------------------------------------------------------
+    @abc.abstractmethod
+    def list_rejected(self, *, limit: int = 50, code: str | None = None,
+                      with_body: bool = False) -> list[dict[str, Any]]:
+        """Newest rejected notifications first (operators only)."""
+
+    @abc.abstractmethod
+    def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:
+        """Delete expired messages, ``batch_size`` rows per transaction."""
+
+    @abc.abstractmethod
+    def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        """Delete rejected notifications received before ``older_than``."""

@@ -1,0 +1,151 @@
+"""Engines per database kind, and what a database error means for a batch.
+
+Each dialect gets session settings that turn a stuck database into an
+error herald can retry (a lock wait or statement time limit) rather than a
+worker blocked forever with its broker heartbeats starving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
+
+from collector.exceptions import ConfigurationError, StorageUnavailable
+
+LOG = logging.getLogger(__name__)
+
+OPTS = [
+    cfg.StrOpt(
+        "connection",
+        secret=True,
+        default="sqlite:////var/lib/herald/herald.sqlite",
+        help="SQLAlchemy URL of the database holding ``messages`` and "
+        "``rejected_notifications``. SQLite (embedded, one host; keep "
+        "``[listener] workers = 1``), PostgreSQL "
+        "(``postgresql+psycopg://user:pass@host/herald``) and MariaDB/MySQL "
+        "(``mysql+pymysql://user:pass@host/herald?charset=utf8mb4``) are "
+        "supported. Never logged.",
+    ),
+    cfg.IntOpt(
+        "statement_timeout",
+        default=30,
+        min=1,
+        help="Seconds a statement (or a wait for a lock) may take before "
+        "the database cancels it; herald then holds the batch and retries. "
+        "Applied as PostgreSQL ``statement_timeout``/``lock_timeout``, MariaDB "
+        "``max_statement_time``/``innodb_lock_wait_timeout`` and SQLite "
+        "``busy_timeout``.",
+    ),
+    cfg.FloatOpt(
+        "connect_retry_interval",
+        default=2.0,
+        min=0.1,
+        help="Seconds between attempts to reach the database at start-up "
+        "(doubling up to 30 s). Start-up waits for the database "
+        "indefinitely and logs each failed attempt.",
+    ),
+]
+
+# Errors that say something about one row, not about the database.
+ROW_ERRORS = (sa_exc.DataError, sa_exc.IntegrityError)
+
+
+def create_engine(url: str, statement_timeout: int) -> sa.Engine:
+    """An engine with herald's per-dialect session settings."""
+    try:
+        parsed = sa.make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        kwargs.pop("pool_pre_ping")
+        engine = sa.create_engine(parsed, **kwargs)
+        ms = statement_timeout * 1000
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={int(ms)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    if backend == "postgresql":
+        ms = statement_timeout * 1000
+        kwargs["connect_args"] = {
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+            "connect_timeout": 10,
+        }
+    elif backend in ("mysql", "mariadb"):
+        kwargs["connect_args"] = {"connect_timeout": 10}
+        engine = sa.create_engine(parsed, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _mysql(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute(f"SET SESSION innodb_lock_wait_timeout = {int(statement_timeout)}")
+            if "mariadb" in dbapi_conn.get_server_info().lower():
+                cur.execute(f"SET SESSION max_statement_time = {int(statement_timeout)}")
+            cur.close()
+
+        return engine
+    return sa.create_engine(parsed, **kwargs)
+
+
+def is_row_error(exc: BaseException) -> bool:
+    """True when the failure belongs to the rows, not to the database.
+
+    Anything else (connection refused, server gone, lock or statement
+    timeouts, deadlocks, a missing table) is the environment's fault: the
+    batch is kept and retried, never blamed on its messages.
+    """
+    return isinstance(exc, ROW_ERRORS) and not getattr(exc, "connection_invalidated", False)
+
+
+def unavailable(exc: BaseException) -> StorageUnavailable:
+    """Wrap a database error; the message names the error class and the
+    driver's first line (drivers do not put passwords in messages)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = str(orig).strip().splitlines()[0][:300] if str(orig).strip() else ""
+    return StorageUnavailable(f"{type(orig).__name__}: {first}" if first else type(orig).__name__)
+
+
+def wait_for(
+    engine: sa.Engine,
+    interval: float,
+    stop: Callable[[float], bool] = lambda s: (time.sleep(s), False)[1],
+) -> bool:
+    """Block until a connection succeeds; False if ``stop`` asked to give up.
+
+    ``stop(seconds)`` waits and returns True when the caller is shutting
+    down (a threading.Event.wait fits).
+    """
+    attempt, delay, started = 0, interval, time.monotonic()
+    while True:
+        attempt += 1
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa_exc.SQLAlchemyError as exc:
+            LOG.warning("Database %s not reachable (attempt %d, %.0f s so far): %s; "
+                        "retrying in %.1f s", engine.url.render_as_string(hide_password=True),
+                        attempt, time.monotonic() - started, unavailable(exc), delay)
+            if stop(delay):
+                return False
+            delay = min(delay * 2, 30.0)
+            continue
+        if attempt > 1:
+            LOG.info("Database reachable after %d attempts", attempt)
+        return True

@@ -1,0 +1,103 @@
+"""Delete expired rows in small transactions, safely from several nodes.
+
+Each transaction selects at most ``batch_size`` ids by the indexed time
+column (``FOR UPDATE SKIP LOCKED`` on PostgreSQL and MariaDB/MySQL, so two
+reapers take different rows instead of waiting on each other), deletes
+them and commits. Short transactions keep inserts flowing meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
+
+from storage.base import ReapResult
+
+LOG = logging.getLogger(__name__)
+DEADLOCK_RETRIES = 5
+
+OPTS = [
+    cfg.IntOpt(
+        "message_reap_interval",
+        default=86400,
+        min=-1,
+        help="Seconds between two runs of the reaper inside herald-listener "
+        "(expired messages and old rejections). -1 never runs it (use "
+        "``herald-manage messages reap`` from cron instead). Running it on "
+        "many nodes is safe but useless: one or two are enough.",
+    ),
+    cfg.IntOpt(
+        "message_reap_batch_size",
+        default=1000,
+        min=1,
+        help="Rows deleted per transaction by the reaper: smaller keeps "
+        "each transaction (and its locks) short, larger reaps faster.",
+    ),
+    cfg.IntOpt(
+        "rejected_ttl",
+        default=30 * 86400,
+        min=3600,
+        help="Seconds a rejected notification is kept in "
+        "``rejected_notifications`` before the reaper deletes it.",
+    ),
+]
+
+
+def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[str]],
+                  isolation: str | None) -> list[str]:
+    """One transaction; a lost lock race (deadlock, lock wait) is retried."""
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            with engine.connect() as conn:
+                if isolation:
+                    conn = conn.execution_options(isolation_level=isolation)
+                with conn.begin():
+                    ids = list(conn.execute(pick).scalars().all())
+                    if ids:
+                        conn.execute(sa.delete(table).where(table.c.id.in_(ids)))
+                return ids
+        except sa_exc.OperationalError as exc:
+            if attempt == DEADLOCK_RETRIES or not _lost_lock_race(exc):
+                raise
+            LOG.debug("Reaper transaction lost a lock race (attempt %d): %s", attempt, exc.orig)
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _lost_lock_race(exc: sa_exc.OperationalError) -> bool:
+    code = getattr(exc.orig, "args", (None,))[0]
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return code in (1205, 1213) or sqlstate in ("40001", "40P01", "55P03")
+
+
+def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime],
+         cutoff: datetime.datetime, batch_size: int) -> ReapResult:
+    """Delete rows whose ``column`` is before ``cutoff``, batch by batch."""
+    result = ReapResult()
+    dialect = engine.dialect.name
+    pick = sa.select(table.c.id).where(column < cutoff).order_by(column).limit(batch_size)
+    if dialect in ("postgresql", "mysql", "mariadb"):
+        pick = pick.with_for_update(skip_locked=True)
+    # InnoDB's default REPEATABLE READ adds gap locks that make two reapers
+    # deadlock even on disjoint rows; READ COMMITTED takes record locks only.
+    isolation = "READ COMMITTED" if dialect in ("mysql", "mariadb") else None
+    while True:
+        started = time.monotonic()
+        ids = _delete_batch(engine, table, pick, isolation)
+        elapsed = time.monotonic() - started
+        if not ids:
+            break
+        result.deleted += len(ids)
+        result.transactions += 1
+        result.longest_transaction = max(result.longest_transaction, elapsed)
+        if len(ids) < batch_size:
+            break
+    if result.deleted:
+        LOG.info("Reaped %d rows from %s in %d transactions (longest %.3f s)",
+                 result.deleted, table.name, result.transactions, result.longest_transaction)
+    return result

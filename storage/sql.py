@@ -1,0 +1,112 @@
+"""The SQLAlchemy back end: SQLite, PostgreSQL and MariaDB/MySQL."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
+
+from collector.dispatcher import Refusal
+from collector.exceptions import SchemaOutOfDate
+from collector.model import Rejection, UserMessage, utcnow
+from storage import engine as engines
+from storage import migration, reads, reaper, writes
+from storage.base import Connection, ReapResult
+from storage.tables import messages, rejected_notifications
+
+LOG = logging.getLogger(__name__)
+
+
+class SQLConnection(Connection):
+    def __init__(self, conf: cfg.ConfigOpts, url: str) -> None:
+        super().__init__(conf, url)
+        self.engine = engines.create_engine(url, conf.database.statement_timeout)
+        dialect = self.engine.dialect.name
+        self._insert_messages = writes.insert_ignoring(dialect, messages, "message_id")
+        self._insert_rejections = writes.insert_ignoring(
+            dialect, rejected_notifications, "dedupe_key")
+
+    def wait_until_ready(self, stop: Callable[[float], bool]) -> bool:
+        interval = self.conf.database.connect_retry_interval
+        while True:
+            if not engines.wait_for(self.engine, interval, stop):
+                return False
+            try:
+                migration.check(self.engine)
+                return True
+            except SchemaOutOfDate as exc:
+                LOG.error("%s; checking again in 30 s", exc)
+            except sa_exc.SQLAlchemyError as exc:
+                LOG.warning("Cannot read the schema revision: %s", engines.unavailable(exc))
+            if stop(30.0):
+                return False
+
+    def upgrade(self) -> None:
+        migration.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes ---------------------------------------------------------------
+    def insert_messages(self, batch: Sequence[UserMessage]) -> list[Refusal]:
+        refusals: list[Refusal] = []
+
+        def refused(i: int, exc: BaseException) -> None:
+            orig = getattr(exc, "orig", exc)
+            LOG.error("Database refused message %s: %s", batch[i].message_id,
+                      str(orig).splitlines()[0][:300] if str(orig) else type(orig).__name__)
+            refusals.append(Refusal(batch[i], f"database refused the row "
+                                              f"({type(exc).__name__}: {type(orig).__name__})"))
+
+        writes.execute_batch(self.engine, self._insert_messages, writes.message_rows(batch),
+                             refused)
+        return refusals
+
+    def record(self, rejections: Sequence[Rejection]) -> None:
+        rows = writes.rejection_rows(rejections)
+
+        def refused(i: int, exc: BaseException) -> None:
+            # A rejection row only holds bounded text and bytes; if even
+            # that is refused, keep the reason and drop the body.
+            LOG.error("Database refused rejection %s (%s); storing it without its body",
+                      rows[i]["dedupe_key"], type(getattr(exc, "orig", exc)).__name__)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(self._insert_rejections, [dict(rows[i], raw_body=None)])
+            except sa_exc.SQLAlchemyError as again:
+                raise engines.unavailable(again) from again
+
+        writes.execute_batch(self.engine, self._insert_rejections, rows, refused)
+
+    # -- reads ------------------------------------------------------------------
+    def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,
+                      newest_first: bool = True, since: datetime.datetime | None = None,
+                      **filters: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return reads.list_messages(conn, project_id, utcnow(), limit=limit, marker=marker,
+                                       newest_first=newest_first, since=since, filters=filters)
+
+    def get_message(self, project_id: str, message_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return reads.get_message(conn, project_id, message_id, utcnow())
+
+    def delete_message(self, project_id: str, message_id: str) -> bool:
+        with self.engine.begin() as conn:
+            return reads.delete_message(conn, project_id, message_id)
+
+    def list_rejected(self, *, limit: int = 50, code: str | None = None,
+                      with_body: bool = False) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return reads.list_rejected(conn, limit=limit, code=code, with_body=with_body)
+
+    # -- reaping ------------------------------------------------------------------
+    def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:
+        return reaper.reap(self.engine, messages, messages.c.expires_at, now, batch_size)
+
+    def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        return reaper.reap(self.engine, rejected_notifications,
+                           rejected_notifications.c.received_at, older_than, batch_size)

@@ -1,0 +1,225 @@
+"""The SQL store on real SQLite, PostgreSQL and MariaDB."""
+
+import dataclasses
+import datetime
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from collector.exceptions import SchemaOutOfDate, StorageUnavailable
+from collector.model import Rejection, UserMessage, utcnow
+from storage import get_connection, migration
+from storage.base import USER_FIELDS, InvalidMarker
+from storage.tables import messages, rejected_notifications
+from storage.writes import MESSAGE_COLUMNS, REJECTION_COLUMNS
+
+BASE = datetime.datetime(2026, 11, 21, 12, 0, 0)
+
+
+def msg(n, project="proj-a", created=None, ttl_days=30, **kw):
+    created = created or BASE + datetime.timedelta(seconds=n)
+    fields = dict(id=str(uuid.uuid4()), message_id=f"mid-{project}-{n}", project_id=project,
+                  user_id="u1", request_id=f"req-{n}", event_id="VOLUME_DELETE_FAILED",
+                  resource_type="volume", resource_uuid=f"vol-{n % 3}", message_level="ERROR",
+                  user_message=f"Volume {n} could not be deleted.", publisher_id="volume.host-a",
+                  created_at=created, expires_at=created + datetime.timedelta(days=ttl_days))
+    fields.update(kw)
+    return UserMessage(**fields)
+
+
+def rej(key, **kw):
+    fields = dict(dedupe_key=key, code="unknown_event_id", detail="event_id 'X' is unknown",
+                  message_id=key, event_id="X", project_id="proj-a", publisher_id="pub",
+                  event_type="e", received_at=BASE, raw_body=b"\xff\x00raw", raw_size=5)
+    fields.update(kw)
+    return Rejection(**fields)
+
+
+def count(store, table):
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+
+
+def test_model_and_table_stay_aligned():
+    assert {f.name for f in dataclasses.fields(UserMessage)} == set(MESSAGE_COLUMNS)
+    assert {f.name for f in dataclasses.fields(Rejection)} == set(REJECTION_COLUMNS)
+
+
+class TestSchema:
+    def test_upgrade_reaches_head(self, store):
+        assert migration.current(store.engine) == migration.head()
+        migration.check(store.engine)
+
+    def test_empty_database_is_refused_until_upgraded(self, conf, tmp_path):
+        s = get_connection(conf, f"sqlite:///{tmp_path}/empty.sqlite")
+        with pytest.raises(SchemaOutOfDate, match="herald-manage db upgrade"):
+            migration.check(s.engine)
+        s.upgrade()
+        migration.check(s.engine)
+        s.upgrade()  # idempotent
+        s.close()
+
+    def test_migrations_match_the_tables(self, store):
+        """alembic's autogenerate finds nothing to add: tables.py == migrations."""
+        from alembic.autogenerate import compare_metadata
+        from alembic.runtime.migration import MigrationContext
+
+        from storage.tables import metadata
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert diff == []
+
+
+class TestWrites:
+    def test_exact_rows(self, store):
+        m = msg(1)
+        assert store.insert_messages([m]) == []
+        with store.engine.connect() as conn:
+            row = conn.execute(sa.select(messages)).one()._mapping
+        assert dict(row) == dataclasses.asdict(m)
+
+    def test_redelivery_never_duplicates(self, store):
+        batch = [msg(i) for i in range(10)]
+        store.insert_messages(batch)
+        again = [dataclasses.replace(m, id=str(uuid.uuid4())) for m in batch]  # new ids
+        assert store.insert_messages(again + [msg(10)]) == []
+        assert count(store, messages) == 11
+
+    def test_duplicate_within_a_batch(self, store):
+        m = msg(1)
+        store.insert_messages([m, dataclasses.replace(m, id=str(uuid.uuid4()))])
+        assert count(store, messages) == 1
+
+    def test_a_bad_row_is_refused_alone(self, store):
+        batch = [msg(1), msg(2, project_id=None), msg(3)]
+        refusals = store.insert_messages(batch)
+        assert [r.message.message_id for r in refusals] == ["mid-proj-a-2"]
+        assert "IntegrityError" in refusals[0].detail
+        assert count(store, messages) == 2
+
+    def test_rejections_are_idempotent_and_keep_bytes(self, store):
+        store.record([rej("k1"), rej("k2", raw_body=None, raw_size=0)])
+        store.record([rej("k1")])
+        assert count(store, rejected_notifications) == 2
+        rows = {r["dedupe_key"]: r for r in store.list_rejected(with_body=True)}
+        assert rows["k1"]["raw_body"] == b"\xff\x00raw"
+        assert rows["k1"]["code"] == "unknown_event_id"
+        assert "raw_body" not in store.list_rejected()[0]
+
+    def test_unreachable_database_is_transient(self, conf):
+        s = get_connection(conf, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+        with pytest.raises(StorageUnavailable, match="OperationalError"):
+            s.insert_messages([msg(1)])
+        with pytest.raises(StorageUnavailable):
+            s.record([rej("k")])
+        assert s.wait_until_ready(lambda _s: True) is False  # gives up when told to stop
+        s.close()
+
+
+class TestProjectScopedReads:
+    @pytest.fixture
+    def filled(self, store):
+        store.insert_messages([msg(i, "proj-a") for i in range(25)]
+                              + [msg(i, "proj-b") for i in range(5)]
+                              + [msg(99, "proj-a", created=BASE - datetime.timedelta(days=40))])
+        return store
+
+    def test_listing_never_crosses_projects(self, filled):
+        a = filled.list_messages("proj-a", limit=1000)
+        b = filled.list_messages("proj-b", limit=1000)
+        assert len(a) == 25 and len(b) == 5  # the expired proj-a row is hidden
+        assert {m["project_id"] for m in a} == {"proj-a"}
+        assert {m["project_id"] for m in b} == {"proj-b"}
+        assert set(a[0]) == set(USER_FIELDS)  # no publisher_id, no user_id
+        assert filled.list_messages("proj-c") == []
+
+    def test_pages_cover_everything_once_newest_first(self, filled):
+        seen, marker = [], None
+        while True:
+            page = filled.list_messages("proj-a", limit=7, marker=marker)
+            if not page:
+                break
+            seen += page
+            marker = page[-1]["id"]
+        assert [m["created_at"] for m in seen] == sorted(
+            (m["created_at"] for m in seen), reverse=True)
+        assert len({m["id"] for m in seen}) == 25
+
+    def test_oldest_first(self, filled):
+        page = filled.list_messages("proj-a", limit=3, newest_first=False)
+        assert [m["user_message"] for m in page] == [
+            f"Volume {i} could not be deleted." for i in range(3)]
+
+    def test_marker_of_another_project_is_refused(self, filled):
+        other = filled.list_messages("proj-b", limit=1)[0]["id"]
+        with pytest.raises(InvalidMarker):
+            filled.list_messages("proj-a", marker=other)
+
+    def test_filters_stay_inside_the_project(self, filled):
+        got = filled.list_messages("proj-b", resource_uuid="vol-1", limit=100)
+        assert {m["project_id"] for m in got} == {"proj-b"} and len(got) == 2
+        assert len(filled.list_messages("proj-a", request_id="req-3")) == 1
+        assert filled.list_messages("proj-a", since=BASE + datetime.timedelta(seconds=20),
+                                    limit=100)[-1]["user_message"] == \
+            "Volume 20 could not be deleted."
+        with pytest.raises(ValueError, match="unknown filters"):
+            filled.list_messages("proj-a", publisher_id="volume.host-a")
+        with pytest.raises(TypeError):  # a second project cannot even be passed
+            filled.list_messages("proj-a", project_id="proj-b")
+
+    def test_get_and_delete_are_scoped(self, filled):
+        theirs = filled.list_messages("proj-b", limit=1)[0]["id"]
+        assert filled.get_message("proj-a", theirs) is None
+        assert filled.delete_message("proj-a", theirs) is False
+        assert filled.get_message("proj-b", theirs)["id"] == theirs
+        assert filled.delete_message("proj-b", theirs) is True
+        assert filled.get_message("proj-b", theirs) is None
+
+    def test_project_is_mandatory(self, filled):
+        for bad in ("", None):
+            with pytest.raises(ValueError, match="project_id is required"):
+                filled.list_messages(bad)
+            with pytest.raises(ValueError):
+                filled.get_message(bad, "x")
+
+
+class TestReaper:
+    def test_reaps_only_expired_in_batches(self, store):
+        now = utcnow()
+        old = [msg(i, created=now - datetime.timedelta(days=31)) for i in range(25)]
+        fresh = [msg(100 + i, created=now) for i in range(5)]
+        store.insert_messages(old + fresh)
+        result = store.reap_messages(now, batch_size=10)
+        assert (result.deleted, result.transactions) == (25, 3)
+        assert count(store, messages) == 5
+        assert store.reap_messages(now, batch_size=10).deleted == 0
+
+    def test_reaps_old_rejections(self, store):
+        store.record([rej("old", received_at=BASE - datetime.timedelta(days=40)),
+                      rej("new", received_at=BASE)])
+        assert store.reap_rejected(BASE - datetime.timedelta(days=30), 100).deleted == 1
+        assert [r["dedupe_key"] for r in store.list_rejected()] == ["new"]
+
+    @pytest.mark.parametrize("backend", ["postgresql", "mysql"])  # SQLite has one writer
+    def test_two_reapers_at_once(self, store):
+        now = utcnow()
+        store.insert_messages([msg(i, created=now - datetime.timedelta(days=31))
+                               for i in range(2000)])
+        results, errors = [], []
+
+        def run():
+            try:
+                results.append(store.reap_messages(now, batch_size=50))
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert sum(r.deleted for r in results) == 2000
+        assert count(store, messages) == 0
