@@ -12,6 +12,7 @@ import abc
 import dataclasses
 import logging
 from collections.abc import Sequence
+from importlib import metadata
 from typing import ClassVar
 
 from oslo_config import cfg
@@ -79,6 +80,11 @@ class Dispatcher(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files; called once at shutdown."""
+
+
+def available() -> list[str]:
+    """Names of installed dispatchers, without importing them."""
+    return sorted({ep.name for ep in metadata.entry_points(group=NAMESPACE)})
 
 
 def load(conf: cfg.ConfigOpts, **kwargs: object) -> list[Dispatcher]:

@@ -15,8 +15,22 @@ import collector.dispatcher
 import collector.holding
 import collector.pipeline
 import collector.validation
+import listener.intake
+import listener.service
 import storage.engine
 import storage.reaper
+
+# herald's defaults for options of oslo.messaging, applied per config object
+# (listener.config) and, for the sample file, by set_lib_defaults.
+LIB_DEFAULTS = {
+    # oslo's 0 means unbounded: the broker would push the whole queue into
+    # the worker's memory. Twice the default batch keeps the pipe full.
+    ("oslo_messaging_rabbit", "rabbit_qos_prefetch_count"): 1000,
+    # RabbitMQ 4.3 refuses transient non-exclusive queues, and durable
+    # queues keep what was published across a broker restart. Emitting
+    # services must use the same value (docs/wire-format.md).
+    ("oslo_messaging_rabbit", "amqp_durable_queues"): True,
+}
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
@@ -30,6 +44,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
             collector.holding.OPTS,
         ))),
         ("database", list(storage.engine.OPTS)),
+        ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
         ("storage", list(storage.reaper.OPTS)),
     ]
 
@@ -40,5 +55,18 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 
 
 def set_lib_defaults() -> None:
-    """Entry point ``oslo.config.opts.defaults``: herald's defaults for
-    library options, so the generated sample shows what herald runs with."""
+    """Entry point ``oslo.config.opts.defaults``, run by oslo-config-generator
+    only: the generated sample must show the defaults herald runs with.
+
+    oslo.messaging exposes no public setter for these, so this reaches its
+    option lists; the daemon itself never mutates them (it calls
+    ``conf.set_default`` on its own config object). A unit test checks the
+    sample shows these values.
+    """
+    from oslo_messaging._drivers import amqp, impl_rabbit
+
+    wanted = {name: value for (_group, name), value in LIB_DEFAULTS.items()}
+    cfg.set_defaults(impl_rabbit.rabbit_opts, **{
+        k: v for k, v in wanted.items() if any(o.dest == k for o in impl_rabbit.rabbit_opts)})
+    cfg.set_defaults(amqp.amqp_opts, **{
+        k: v for k, v in wanted.items() if any(o.dest == k for o in amqp.amqp_opts)})

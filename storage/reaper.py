@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
-from storage.base import ReapResult
+from collector.model import utcnow
+from storage.base import Connection, ReapResult
 
 LOG = logging.getLogger(__name__)
 DEADLOCK_RETRIES = 5
@@ -101,3 +102,14 @@ def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime
         LOG.info("Reaped %d rows from %s in %d transactions (longest %.3f s)",
                  result.deleted, table.name, result.transactions, result.longest_transaction)
     return result
+
+
+def run_once(store: Connection, conf: cfg.ConfigOpts,
+             now: datetime.datetime | None = None) -> tuple[ReapResult, ReapResult]:
+    """One reaper pass: expired messages, then rejections past rejected_ttl."""
+    now = now or utcnow()
+    batch = conf.storage.message_reap_batch_size
+    messages = store.reap_messages(now, batch)
+    rejected = store.reap_rejected(
+        now - datetime.timedelta(seconds=conf.storage.rejected_ttl), batch)
+    return messages, rejected

@@ -1,0 +1,64 @@
+"""herald-listener: consume service notifications, store user messages."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from collector.exceptions import ConfigurationError
+from listener import config, service
+
+LOG = logging.getLogger("herald.listener")
+
+DESCRIPTION = """\
+Consume user-message notifications that OpenStack services publish with an
+oslo.messaging Notifier, check each one against herald's sanctioned catalogue,
+store the rendered, user-safe message in the messages table (or the
+notification and the reason in rejected_notifications), then acknowledge it.
+"""
+
+EPILOG = """\
+processes:
+  A master process supervises [listener] workers listener processes and, when
+  [storage] message_reap_interval > 0, one reaper process. Each listener
+  consumes, commits and acknowledges its own batches; a notification is
+  acknowledged only after its outcome is committed.
+
+files:
+  /etc/herald/herald.conf   default configuration file (see
+                            etc/herald/herald.conf.sample for every option)
+  [catalogue] override_file YAML file re-wording catalogue entries
+
+signals:
+  SIGTERM   finish and acknowledge the batch in hand, then exit 0 (bounded by
+            [DEFAULT] graceful_shutdown_timeout)
+  SIGHUP    re-read the configuration files and apply the catalogue override
+            file without restarting workers (an invalid file is logged and the
+            previous wording kept); other options need a restart
+  SIGINT    exit at once; unacknowledged notifications are redelivered
+
+exit status:
+  0  stopped by SIGTERM
+  1  invalid configuration or catalogue (the reason is logged)
+
+examples:
+  herald-manage --config-file /etc/herald/herald.conf db upgrade
+  herald-listener --config-file /etc/herald/herald.conf
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    conf = config.prepare(argv, prog="herald-listener", description=DESCRIPTION,
+                          epilog=EPILOG)
+    try:
+        service.preflight(conf)
+    except ConfigurationError as exc:
+        LOG.critical("%s", exc)
+        return 1
+    service.build_manager(conf).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""herald-manage: schema, catalogue, quarantine and reaping for operators."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from oslo_config import cfg
+
+import storage
+from collector import catalogue
+from collector.exceptions import HeraldError
+from listener import config
+from storage import migration, reaper
+
+DESCRIPTION = """\
+Operate herald: migrate its database schema, inspect and check the sanctioned
+catalogue, look at quarantined notifications, list a project's messages and
+reap expired rows. Results go to standard output, logs to standard error.
+"""
+
+EPILOG = """\
+commands:
+  db upgrade                      create or migrate the schema to this version
+  db version                      print the schema revision and the one needed
+  catalogue list [--format F]     every sanctioned entry (table or json)
+  catalogue check FILE            validate a catalogue override file
+  rejected list [--limit N] [--code C] [--show-body] [--format F]
+                                  newest quarantined notifications first
+  messages list --project P [--limit N] [--resource-type T] [--format F]
+                                  one project's live messages, newest first
+  messages reap                   delete expired messages and old rejections now
+
+exit status:
+  0  success
+  1  failure (invalid override file, unreachable database...), reason on stderr
+  2  usage error
+"""
+
+
+def _print(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str]) -> None:
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, default=_json_default))
+        return
+    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        print("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return "" if value is None else str(value)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
+
+
+# -- commands -----------------------------------------------------------------
+def db_upgrade(conf: cfg.ConfigOpts) -> int:
+    store = storage.get_connection(conf)
+    store.upgrade()
+    print(f"database schema at revision {migration.current(store.engine)}")
+    return 0
+
+
+def db_version(conf: cfg.ConfigOpts) -> int:
+    store = storage.get_connection(conf)
+    print(f"current: {migration.current(store.engine) or '(empty)'}\nneeded:  {migration.head()}")
+    return 0
+
+
+def catalogue_list(conf: cfg.ConfigOpts) -> int:
+    rows = [e.describe() for e in catalogue.load(conf)]
+    if conf.command.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            params = ", ".join(f"{k}: {v}" for k, v in r["params"].items())
+            print(f"{r['event_id']}  [{r['level']}, {r['resource_type']}]\n"
+                  f"    {r['template']}\n    params: {params or '-'}")
+    return 0
+
+
+def catalogue_check(conf: cfg.ConfigOpts) -> int:
+    overrides = catalogue.read_override_file(conf.command.file)
+    result = catalogue.sanctioned().with_overrides(overrides, source=conf.command.file)
+    print(f"{conf.command.file}: valid, re-words {len(overrides)} of {len(result)} entries")
+    return 0
+
+
+def rejected_list(conf: cfg.ConfigOpts) -> int:
+    rows = storage.get_connection(conf).list_rejected(
+        limit=conf.command.limit, code=conf.command.code, with_body=conf.command.show_body)
+    if conf.command.show_body and conf.command.format != "json":
+        for r in rows:  # bytes as text, control characters escaped
+            r["raw_body"] = (r["raw_body"] or b"").decode("utf-8", "backslashreplace") \
+                .encode("unicode_escape").decode("ascii")
+    columns = ["received_at", "code", "dedupe_key", "event_id", "project_id", "publisher_id",
+               "raw_size", "detail"] + (["raw_body"] if conf.command.show_body else [])
+    _print(rows, conf.command.format, columns)
+    return 0
+
+
+def messages_list(conf: cfg.ConfigOpts) -> int:
+    filters = {k: getattr(conf.command, k) for k in ("resource_type", "event_id")
+               if getattr(conf.command, k)}
+    rows = storage.get_connection(conf).list_messages(
+        conf.command.project, limit=conf.command.limit, **filters)
+    _print(rows, conf.command.format, ["created_at", "message_level", "event_id",
+                                       "resource_uuid", "request_id", "user_message"])
+    return 0
+
+
+def messages_reap(conf: cfg.ConfigOpts) -> int:
+    store = storage.get_connection(conf)
+    messages, rejected = reaper.run_once(store, conf)
+    longest = max(messages.longest_transaction, rejected.longest_transaction)
+    print(f"reaped {messages.deleted} expired messages and {rejected.deleted} old rejections "
+          f"(longest transaction {longest:.3f} s)")
+    return 0
+
+
+def _add(subparsers: Any, name: str, func: Callable[[cfg.ConfigOpts], int],
+         help: str) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(name, help=help)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def add_command_parsers(subparsers: Any) -> None:
+    db = subparsers.add_parser("db", help="database schema").add_subparsers(
+        dest="action", required=True)
+    _add(db, "upgrade", db_upgrade, "create or migrate the schema")
+    _add(db, "version", db_version, "print current and needed revisions")
+
+    cat = subparsers.add_parser("catalogue", help="the sanctioned catalogue").add_subparsers(
+        dest="action", required=True)
+    p = _add(cat, "list", catalogue_list, "list every entry")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = _add(cat, "check", catalogue_check, "validate an override file")
+    p.add_argument("file", metavar="FILE")
+
+    rej = subparsers.add_parser("rejected", help="quarantined notifications").add_subparsers(
+        dest="action", required=True)
+    p = _add(rej, "list", rejected_list, "newest first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--code", help="only this reason code (e.g. unknown_event_id)")
+    p.add_argument("--show-body", action="store_true", help="include the stored raw body")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    msg = subparsers.add_parser("messages", help="user messages").add_subparsers(
+        dest="action", required=True)
+    p = _add(msg, "list", messages_list, "one project's live messages, newest first")
+    p.add_argument("--project", required=True, help="project ID (every read is scoped)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--resource-type")
+    p.add_argument("--event-id")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    _add(msg, "reap", messages_reap, "delete expired messages and old rejections now")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    conf = config.make_conf()
+    conf.register_cli_opt(cfg.SubCommandOpt(
+        "command", title="commands", handler=add_command_parsers,
+        help="run 'herald-manage COMMAND --help' for the options of a command"))
+    config.prepare(argv, prog="herald-manage", description=DESCRIPTION, epilog=EPILOG,
+                   conf=conf)
+    try:
+        return conf.command.func(conf)
+    except HeraldError as exc:
+        print(f"herald-manage: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # an unreachable database, typically
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+        print(f"herald-manage: {type(exc).__name__}: {first}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Intakes: how notifications get from the broker into the pipeline.
+
+Two intakes share one contract and one pipeline: ``kombu`` (herald's own
+RabbitMQ consumer: one multiple-ack per committed batch) and ``oslo``
+(oslo.messaging's batch notification listener, for any oslo driver). Both
+consume the queues oslo notifiers publish to, named as oslo names them.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import threading
+from typing import ClassVar
+
+from oslo_config import cfg
+from stevedore import driver
+
+from collector.exceptions import ConfigurationError
+from collector.pipeline import Pipeline
+
+NAMESPACE = "herald.intakes"
+PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
+
+OPTS = [
+    cfg.StrOpt(
+        "intake",
+        default="auto",
+        choices=[("auto", "kombu for rabbit:// transports, oslo otherwise"),
+                 ("kombu", "herald's RabbitMQ consumer (fastest; quarantines "
+                           "undecodable bodies)"),
+                 ("oslo", "oslo.messaging's batch notification listener (any "
+                          "oslo driver; oslo drops undecodable bodies itself)")],
+        help="How notifications are consumed.",
+    ),
+    cfg.ListOpt(
+        "topics",
+        default=["user_messages"],
+        help="Notification topics herald consumes; services publish user "
+        "messages with an oslo Notifier on one of these topics.",
+    ),
+    cfg.ListOpt(
+        "exchanges",
+        default=["openstack"],
+        help="Exchanges to consume from: the ``control_exchange`` of each "
+        "emitting service (oslo's default is ``openstack``).",
+    ),
+    cfg.ListOpt(
+        "priorities",
+        default=list(PRIORITIES),
+        help="Notification priorities consumed. A notifier creates the queue "
+        "of every priority it publishes on, so priorities left out here "
+        "accumulate unread messages.",
+    ),
+    cfg.StrOpt(
+        "pool",
+        help="Consumer pool: listeners with the same pool share one queue "
+        "(named after the pool) and split the messages, alongside other "
+        "pools or plain listeners that each get every message.",
+    ),
+    cfg.IntOpt(
+        "batch_size",
+        default=500,
+        min=1,
+        help="Notifications handled, committed and acknowledged together. "
+        "Keep ``[oslo_messaging_rabbit] rabbit_qos_prefetch_count`` at "
+        "least twice as large so the next batch arrives during a commit.",
+    ),
+    cfg.FloatOpt(
+        "batch_timeout",
+        default=0.05,
+        min=0.001,
+        help="Seconds after the first notification of a batch at which the "
+        "batch is handled even if it is not full: the bound on the latency "
+        "that batching adds.",
+    ),
+]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Binding:
+    """One queue bound to one exchange, as oslo declares it."""
+
+    exchange: str
+    queue: str
+    routing_key: str
+
+
+def bindings(conf: cfg.ConfigOpts) -> list[Binding]:
+    """oslo names a notification queue ``<topic>.<priority>`` (or after the
+    pool) and binds it with that routing key on each exchange."""
+    group = conf.listener
+    out = []
+    for exchange in group.exchanges:
+        for topic in group.topics:
+            for priority in group.priorities:
+                key = f"{topic}.{priority}"
+                out.append(Binding(exchange, group.pool or key, key))
+    return out
+
+
+class Intake(abc.ABC):
+    """Base class of intakes (entry points ``herald.intakes``).
+
+    ``run`` consumes until ``stop`` is set, hands batches to the pipeline
+    and acknowledges each delivery only after the pipeline returned a
+    non-RETRY outcome for it (RETRY: requeue). On stop it finishes the batch
+    in hand, acknowledges it and returns.
+    """
+
+    name: ClassVar[str] = "intake"
+
+    def __init__(self, conf: cfg.ConfigOpts, pipeline: Pipeline, stop: threading.Event) -> None:
+        self.conf = conf
+        self.pipeline = pipeline
+        self.stop = stop
+
+    @abc.abstractmethod
+    def run(self) -> None:
+        """Consume until ``stop`` is set; return when the batch in hand is done."""
+
+
+def transport_url(conf: cfg.ConfigOpts) -> str:
+    """The notification transport, as oslo.messaging resolves it."""
+    url = conf.oslo_messaging_notifications.transport_url or conf.transport_url
+    if not url:
+        raise ConfigurationError(
+            "no transport: set [oslo_messaging_notifications] transport_url or "
+            "[DEFAULT] transport_url (e.g. rabbit://user:pass@host:5672/)")
+    return url
+
+
+def choose(conf: cfg.ConfigOpts) -> str:
+    name = conf.listener.intake
+    if name == "auto":
+        scheme = transport_url(conf).split(":", 1)[0]
+        name = "kombu" if scheme in ("rabbit", "kombu") else "oslo"
+    return name
+
+
+def load(conf: cfg.ConfigOpts, pipeline: Pipeline, stop: threading.Event) -> Intake:
+    name = choose(conf)
+    try:
+        mgr = driver.DriverManager(NAMESPACE, name, invoke_on_load=True,
+                                   invoke_args=(conf, pipeline, stop))
+    except Exception as exc:
+        raise ConfigurationError(f"cannot load intake {name!r}: {exc}") from exc
+    return mgr.driver

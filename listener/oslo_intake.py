@@ -1,0 +1,64 @@
+"""oslo.messaging's batch notification listener as an intake.
+
+The compatibility path, for any oslo driver (Kafka...). oslo acknowledges
+or requeues a whole batch per priority from the endpoint's return value;
+since the pipeline contains every per-message failure (rejections are
+committed like stored messages), REQUEUE is only returned when the batch
+could not be committed at all, so one bad message never requeues others.
+
+Limits of this path (docs/wire-format.md): oslo rejects bodies it cannot
+decode before herald sees them (they are lost unless the queue has a
+dead-letter exchange policy), and it acknowledges one message at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import oslo_messaging
+
+from collector.model import Inbound, Outcome
+from listener import intake
+
+LOG = logging.getLogger(__name__)
+
+
+class _Endpoint:
+    """One method per priority; oslo calls it with a batch of dicts."""
+
+    def __init__(self, handle: Callable[[list[dict[str, Any]], str], Any]) -> None:
+        for priority in intake.PRIORITIES:
+            setattr(self, priority, lambda messages, p=priority: handle(messages, p))
+
+
+class OsloIntake(intake.Intake):
+    name = "oslo"
+
+    def run(self) -> None:
+        group = self.conf.listener
+        transport = oslo_messaging.get_notification_transport(self.conf)
+        targets = [oslo_messaging.Target(topic=topic, exchange=exchange)
+                   for exchange in group.exchanges for topic in group.topics]
+        endpoint = _Endpoint(self._handle)
+        for priority in set(intake.PRIORITIES) - set(group.priorities):
+            delattr(endpoint, priority)
+        listener = oslo_messaging.get_batch_notification_listener(
+            transport, targets, [endpoint], executor="threading", allow_requeue=True,
+            pool=group.pool, batch_size=group.batch_size, batch_timeout=group.batch_timeout)
+        listener.start()
+        LOG.info("Consuming %s on exchanges %s through oslo.messaging",
+                 ", ".join(group.topics), ", ".join(group.exchanges))
+        self.stop.wait()
+        listener.stop()  # stops polling; the batch being handled finishes
+        listener.wait()
+        transport.cleanup()
+        LOG.info("Stopped consuming")
+
+    def _handle(self, messages: list[dict[str, Any]], priority: str) -> Any:
+        outcomes = self.pipeline.process(
+            [Inbound(decoded=m, priority=priority) for m in messages])
+        if any(o is Outcome.RETRY for o in outcomes):
+            return oslo_messaging.NotificationResult.REQUEUE
+        return oslo_messaging.NotificationResult.HANDLED

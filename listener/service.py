@@ -1,0 +1,158 @@
+"""The cotyledon services herald-listener runs: listener workers and a reaper.
+
+cotyledon calls ``run`` and ``terminate`` in separate threads of the worker
+process and exits the process as soon as ``terminate`` returns, so
+``terminate`` sets the stop event and waits until ``run`` has finished the
+batch in hand (bounded by ``graceful_shutdown_timeout``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+
+import cotyledon
+import sqlalchemy as sa
+from oslo_config import cfg
+
+import storage
+from collector import catalogue, dispatcher
+from collector.exceptions import CatalogueError, ConfigurationError
+from collector.pipeline import Pipeline
+from listener import intake
+from storage import reaper
+
+LOG = logging.getLogger(__name__)
+
+OPTS = [
+    cfg.IntOpt(
+        "workers",
+        default=1,
+        min=1,
+        help="Listener processes. Each consumes, commits and acknowledges "
+        "its own batches; about one per CPU core helps. Keep 1 with SQLite "
+        "(one writer at a time).",
+    ),
+]
+
+
+def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
+    """Fail fast, in the master, on everything that cannot work.
+
+    Raises :class:`ConfigurationError` (a broken catalogue or override file
+    included) before any worker starts; databases and brokers that are
+    merely down are waited for by the workers instead.
+    """
+    cat = catalogue.load(conf)
+    name = intake.choose(conf)
+    if name == "kombu":
+        from listener import rabbit
+        rabbit.settings(conf)
+    backend = sa.make_url(conf.database.connection).get_backend_name()
+    if backend == "sqlite" and conf.listener.workers > 1:
+        LOG.warning("[listener] workers=%d with SQLite: writers will queue on the "
+                    "database lock; use PostgreSQL or MariaDB to scale out",
+                    conf.listener.workers)
+    missing = [n for n in conf.event_dispatchers if n not in dispatcher.available()]
+    if missing:
+        raise ConfigurationError(f"unknown event_dispatchers: {', '.join(missing)} "
+                                 f"(available: {', '.join(dispatcher.available())})")
+    LOG.info("Catalogue: %d entries; intake: %s; database: %s", len(cat), name,
+             sa.make_url(conf.database.connection).render_as_string(hide_password=True))
+    return cat
+
+
+class ListenerService(cotyledon.Service):
+    name = "listener"
+
+    def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
+        super().__init__(worker_id)
+        self.conf = conf
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.pipeline: Pipeline | None = None
+
+    def run(self) -> None:
+        store = storage.get_connection(self.conf)
+        dispatchers: list[dispatcher.Dispatcher] = []
+        try:
+            if not store.wait_until_ready(self.stop.wait):
+                return
+            dispatchers = dispatcher.load(self.conf, store=store)
+            self.pipeline = Pipeline(self.conf, catalogue.load(self.conf), dispatchers, store,
+                                     self.stop)
+            intake.load(self.conf, self.pipeline, self.stop).run()
+        finally:
+            for d in dispatchers:
+                try:
+                    d.close()
+                except Exception:
+                    LOG.exception("Closing dispatcher %s failed", d.name)
+            store.close()
+            self.done.set()
+
+    def terminate(self) -> None:
+        self.stop.set()
+        self.done.wait()
+
+    def reload(self) -> None:
+        """SIGHUP: re-read config files and apply the catalogue override.
+
+        The worker keeps its PID and its in-flight batch. Other options
+        (transport, database, workers...) take effect on restart.
+        """
+        self.conf.reload_config_files()
+        try:
+            cat = catalogue.load(self.conf)
+        except CatalogueError as exc:
+            LOG.error("SIGHUP: keeping the previous catalogue, the new one is invalid: %s", exc)
+            return
+        if self.pipeline is not None:
+            self.pipeline.set_catalogue(cat)
+        LOG.info("SIGHUP: configuration reloaded; catalogue has %d entries", len(cat))
+
+
+class ReaperService(cotyledon.Service):
+    """Deletes expired messages and old rejections every reap interval."""
+
+    name = "reaper"
+
+    def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
+        super().__init__(worker_id)
+        self.conf = conf
+        self.stop = threading.Event()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        store = storage.get_connection(self.conf)
+        try:
+            if not store.wait_until_ready(self.stop.wait):
+                return
+            interval = self.conf.storage.message_reap_interval
+            # nodes started together should not all reap at the same moment
+            wait = random.uniform(1.0, min(float(interval), 60.0))
+            while not self.stop.wait(wait):
+                try:
+                    reaper.run_once(store, self.conf)
+                except Exception:
+                    LOG.exception("Reaping failed; next attempt in %d s", interval)
+                wait = interval
+        finally:
+            store.close()
+            self.done.set()
+
+    def terminate(self) -> None:
+        self.stop.set()
+        self.done.wait()
+
+
+def build_manager(conf: cfg.ConfigOpts) -> cotyledon.ServiceManager:
+    from cotyledon import oslo_config_glue
+
+    manager = cotyledon.ServiceManager()
+    oslo_config_glue.link(manager, conf)  # graceful_shutdown_timeout; master SIGHUP reload
+    manager.add(ListenerService, workers=conf.listener.workers, args=(conf,))
+    if conf.storage.message_reap_interval > 0:
+        manager.add(ReaperService, workers=1, args=(conf,))
+    return manager
