@@ -34,7 +34,10 @@ def body_key(body: bytes) -> str:
 
 def _loads(data: bytes | str, what: str) -> Any:
     try:
-        return json.loads(data)
+        # The wire format is UTF-8 JSON. Decode explicitly: json.loads(bytes)
+        # would guess UTF-16/32 from a byte-order mark.
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text)
     except UnicodeDecodeError:
         raise InvalidNotification("bad_encoding", f"{what} is not valid UTF-8") from None
     except json.JSONDecodeError as exc:  # its message has no input excerpt
@@ -59,11 +62,22 @@ def _opt_str(msg: dict[str, Any], key: str) -> str | None:
     return value if type(value) is str else None
 
 
-def from_body(body: bytes, max_size: int) -> Notification:
+def body_bytes(body: bytes | str) -> bytes:
+    """The body as it was on the wire.
+
+    py-amqp hands over ``str`` when the publisher declared a
+    ``content_encoding`` it could decode (oslo declares utf-8), else bytes.
+    """
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def from_body(body: bytes | str, max_size: int) -> Notification:
     """Decode a raw AMQP body; raise :class:`InvalidNotification` if unusable."""
-    if len(body) > max_size:
+    size = len(body) if isinstance(body, bytes) else (
+        len(body) if len(body) * 4 <= max_size else len(body.encode("utf-8")))
+    if size > max_size:
         raise InvalidNotification(
-            "oversized", f"{len(body)} bytes, more than max_notification_size={max_size}"
+            "oversized", f"{size} bytes, more than max_notification_size={max_size}"
         )
     msg = _loads(body, "body")
     if type(msg) is not dict:

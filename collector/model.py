@@ -94,11 +94,12 @@ def utcnow() -> datetime.datetime:
 class Inbound:
     """One delivery as an intake hands it to the pipeline.
 
-    Exactly one of ``body`` (raw AMQP body, decoded by herald) and
+    Exactly one of ``body`` (raw AMQP body, decoded by herald; ``str`` when
+    the AMQP client already decoded its declared content encoding) and
     ``decoded`` (a message already decoded by oslo.messaging) is set.
     """
 
-    body: bytes | None = None
+    body: bytes | str | None = None
     decoded: dict[str, Any] | None = None
     priority: str | None = None
     redelivered: bool = False

@@ -209,7 +209,8 @@ class Pipeline:
 
     def _rejection(self, item: Inbound, n: Notification | None, code: str, detail: str,
                    received_at: datetime.datetime, **known: str | None) -> Rejection:
-        raw = item.body if item.body is not None else envelope.encode_oslo(item.decoded or {})
+        raw = (envelope.body_bytes(item.body) if item.body is not None
+               else envelope.encode_oslo(item.decoded or {}))
         payload = n.payload if n is not None and type(n.payload) is dict else {}
         context = n.context if n is not None else {}
         message_id = known.get("message_id") or (n.message_id if n is not None else None)

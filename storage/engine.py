@@ -107,11 +107,18 @@ def create_engine(url: str, statement_timeout: int) -> sa.Engine:
 def is_row_error(exc: BaseException) -> bool:
     """True when the failure belongs to the rows, not to the database.
 
-    Anything else (connection refused, server gone, lock or statement
-    timeouts, deadlocks, a missing table) is the environment's fault: the
-    batch is kept and retried, never blamed on its messages.
+    Row errors are the database refusing a value (DataError,
+    IntegrityError) and a value that could not even be bound (a
+    StatementError that never reached the server). Anything else
+    (connection refused, server gone, lock or statement timeouts,
+    deadlocks, a missing table) is the environment's fault: the batch is
+    kept and retried, never blamed on its messages.
     """
-    return isinstance(exc, ROW_ERRORS) and not getattr(exc, "connection_invalidated", False)
+    if getattr(exc, "connection_invalidated", False):
+        return False
+    if isinstance(exc, ROW_ERRORS):
+        return True
+    return isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError)
 
 
 def unavailable(exc: BaseException) -> StorageUnavailable:

@@ -31,6 +31,7 @@ def test_both_wire_formats_decode_the_same():
     (b"{not json", "malformed_json", "Expecting property name"),
     (b"", "malformed_json", "Expecting value"),
     (b"\xff\xfe\xfa{}", "bad_encoding", "not valid UTF-8"),
+    ('{"a": 1}'.encode("utf-16"), "bad_encoding", "not valid UTF-8"),  # BOM: no guessing
     (b"[" * 5_000 + b"]" * 5_000, "malformed_json", "nested too deeply"),
     (b"[1, 2]", "bad_envelope", "JSON list, not an object"),
     (b'"text"', "bad_envelope", "JSON str"),
@@ -63,6 +64,14 @@ def test_from_oslo():
     assert n.context == {"project_id": "p1"}
     with pytest.raises(InvalidNotification, match="oversized"):
         envelope.from_oslo({**decoded, "payload": {"x": "y" * 3000}}, "error", 1024)
+
+
+def test_str_bodies_from_the_amqp_client():
+    msg = wire.message(wire.payload("X"), message_id="m-s")
+    assert envelope.from_body(wire.body_v2(msg).decode(), MAX).message_id == "m-s"
+    assert envelope.body_bytes("é") == "é".encode() and envelope.body_bytes(b"x") == b"x"
+    with pytest.raises(InvalidNotification, match="oversized"):
+        envelope.from_body("é" * 600, 1024)  # 1200 bytes, 600 characters
 
 
 def test_body_key_is_stable():
