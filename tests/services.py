@@ -63,7 +63,9 @@ class Database:
             return
         admin = sa.make_url(admin_url)
         try:
-            self._admin = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+            # pre-ping: fault tests restart the server under this engine
+            self._admin = sa.create_engine(admin, isolation_level="AUTOCOMMIT",
+                                           pool_pre_ping=True)
             with self._admin.connect() as conn:
                 if backend == "mysql":
                     conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))

@@ -1,0 +1,44 @@
+import oslo_messaging
+import pytest
+from oslo_messaging.notify import _impl_test
+
+from collector.exceptions import InvalidNotification
+from listener import config
+from listener.emitter import Emitter
+
+VOL = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
+
+
+@pytest.fixture
+def emitter():
+    conf = config.make_conf()
+    conf([], project="herald", default_config_files=[], default_config_dirs=[])
+    transport = oslo_messaging.get_notification_transport(conf, url="fake:/")
+    _impl_test.reset()
+    e = Emitter(transport, "volume.host-a", driver="test")
+    yield e
+    transport.cleanup()
+
+
+def test_emit_checks_then_publishes_with_the_level_priority(emitter):
+    m = emitter.emit({"project_id": "p1"}, "VOLUME_RETYPE_COMPLETED",
+                     {"volume_id": VOL, "volume_type": "ssd"}, resource_uuid=VOL)
+    assert m.user_message == f"Volume {VOL} now has type ssd."
+    (sent,) = _impl_test.NOTIFICATIONS
+    ctxt, message, priority, _retry = sent
+    assert priority == "INFO" and message["event_type"] == "user_message.create"
+    assert message["payload"] == {"event_id": "VOLUME_RETYPE_COMPLETED", "resource_uuid": VOL,
+                                  "params": {"volume_id": VOL, "volume_type": "ssd"}}
+
+
+def test_nothing_is_sent_when_the_check_fails(emitter):
+    with pytest.raises(InvalidNotification, match="unknown_event_id"):
+        emitter.emit({"project_id": "p1"}, "NO_SUCH_EVENT")
+    with pytest.raises(InvalidNotification, match="missing_field"):
+        emitter.emit({}, "VOLUME_DELETE_FAILED", {"volume_id": VOL, "reason": "in_use"})
+    assert _impl_test.NOTIFICATIONS == []
+
+
+def test_payload_leaves_out_unset_fields():
+    assert Emitter.payload("X", None, project_id="p", user_id=None) == {
+        "event_id": "X", "params": {}, "project_id": "p"}

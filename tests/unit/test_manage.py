@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from listener.cmd import emit, manage
+
+
+def run(capsys, *argv):
+    rc = manage.main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.fixture
+def conffile(tmp_path):
+    f = tmp_path / "herald.conf"
+    f.write_text(f"[database]\nconnection = sqlite:///{tmp_path}/h.sqlite\n")
+    return str(f)
+
+
+def test_catalogue_list_json(capsys, conffile):
+    rc, out, _ = run(capsys, "--config-file", conffile, "catalogue", "list", "--format", "json")
+    entries = json.loads(out)
+    assert rc == 0 and len(entries) >= 20
+    assert set(entries[0]) == {"event_id", "resource_type", "level", "template", "params"}
+
+
+def test_catalogue_check(capsys, tmp_path, conffile):
+    good = tmp_path / "good.yaml"
+    good.write_text('VOLUME_DELETE_FAILED: "Deleting {volume_id} failed: {reason}."\n')
+    rc, out, _ = run(capsys, "--config-file", conffile, "catalogue", "check", str(good))
+    assert rc == 0 and "valid, re-words 1" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('VOLUME_DELETE_FAILED: "Deleting {volume_id} failed."\n')
+    rc, _, err = run(capsys, "--config-file", conffile, "catalogue", "check", str(bad))
+    assert rc == 1 and "placeholders must be exactly {reason}, {volume_id}" in err
+
+
+def test_db_messages_and_rejected_on_sqlite(capsys, conffile):
+    assert run(capsys, "--config-file", conffile, "db", "upgrade")[0] == 0
+    rc, out, _ = run(capsys, "--config-file", conffile, "db", "version")
+    assert rc == 0 and "current: 0001" in out
+    rc, out, _ = run(capsys, "--config-file", conffile, "messages", "list", "--project", "p")
+    assert rc == 0 and out.startswith("created_at")
+    rc, out, _ = run(capsys, "--config-file", conffile, "rejected", "list", "--format", "json")
+    assert rc == 0 and json.loads(out) == []
+    rc, out, _ = run(capsys, "--config-file", conffile, "messages", "reap")
+    assert rc == 0 and "reaped 0 expired messages" in out
+
+
+def test_unreachable_database_is_a_clean_failure(capsys, tmp_path):
+    f = tmp_path / "h.conf"
+    f.write_text("[database]\nconnection = postgresql+psycopg://x@127.0.0.1:9/none\n")
+    rc, _, err = run(capsys, "--config-file", str(f), "db", "upgrade")
+    assert rc == 1 and err.startswith("herald-manage: OperationalError")
+    assert "Traceback" not in err
+
+
+def test_emit_refuses_before_publishing(capsys, conffile):
+    rc = emit.main(["--config-file", conffile, "--project-id", "p", "VOLUME_EXTEND_FAILED",
+                    "--param", "new_size_gb=big"])
+    assert rc == 1
+    assert "must be an integer" in capsys.readouterr().err
+    assert emit.main(["--config-file", conffile, "--project-id", "p"]) == 2
