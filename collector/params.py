@@ -105,6 +105,7 @@ class _BoundedString(ParamType):
     pattern: re.Pattern[str]
     kind: str
     charset: str
+    sample: str
 
     def __init__(self, max_length: int = 64) -> None:
         if not 1 <= max_length <= 255:
@@ -127,7 +128,7 @@ class _BoundedString(ParamType):
         return f"{self.kind}[{self._max}]"
 
     def example(self) -> str:
-        return f"example-{self.kind}"[: self._max]
+        return self.sample[: self._max]
 
     @property
     def max_length(self) -> int:
@@ -138,6 +139,7 @@ class Identifier(_BoundedString):
     """Machine identifiers: names of types, hosts-free ids, back-end names."""
 
     kind = "identifier"
+    sample = "standard"
     charset = "A-Z a-z 0-9 . _ : @ -, starting with a letter or digit"
     pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*", re.ASCII)
 
@@ -150,6 +152,7 @@ class Name(_BoundedString):
     """
 
     kind = "name"
+    sample = "web server 1"
     charset = "letters, digits, single spaces and . _ : @ ( ) + , # -"
     # \w is Unicode-aware (letters, digits, underscore of any script) and
     # excludes control and format (Cf: bidi overrides, zero-width) characters.

@@ -8,6 +8,7 @@ in herald's quarantine::
     from listener.emitter import Emitter
 
     emitter = Emitter(transport, publisher_id="volume.host-a")
+    # context: an oslo_context RequestContext (a plain dict is dropped by oslo)
     emitter.emit(context, "VOLUME_EXTEND_FAILED", project_id=context.project_id,
                  resource_uuid=volume.id,
                  params={"volume_id": volume.id, "new_size_gb": 20, "reason": "no_capacity"})
@@ -50,11 +51,18 @@ class Emitter:
         out.update({k: v for k, v in fields.items() if v is not None})
         return out
 
+    @staticmethod
+    def sent_context(context: Any) -> dict[str, Any]:
+        """The context a Notifier actually sends: oslo.messaging discards a
+        plain dict (or None) and sends a redacted copy of a RequestContext."""
+        if context is None or type(context) is dict:
+            return {}
+        return context.redacted_copy().to_dict()
+
     def check(self, context: Any, payload: dict[str, Any]) -> UserMessage:
         """What herald would store; raises ``InvalidNotification`` otherwise."""
-        ctx = context if isinstance(context, dict) else (
-            context.to_dict() if context is not None else {})
-        n = Notification("check", None, EVENT_TYPE, None, None, payload, ctx)
+        n = Notification("check", None, EVENT_TYPE, None, None, payload,
+                         self.sent_context(context))
         return self._validator.accept(n, utcnow())
 
     def emit(self, context: Any, event_id: str, params: dict[str, Any] | None = None,
@@ -62,6 +70,5 @@ class Emitter:
         """Check, then publish with the priority matching the entry's level."""
         payload = self.payload(event_id, params, **fields)
         message = self.check(context, payload)
-        getattr(self.notifier, PRIORITY[message.message_level])(context or {}, EVENT_TYPE,
-                                                                payload)
+        getattr(self.notifier, PRIORITY[message.message_level])(context, EVENT_TYPE, payload)
         return message

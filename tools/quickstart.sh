@@ -39,6 +39,7 @@ import sys
 import listener  # noqa: F401 (threading backend)
 import oslo_messaging
 from oslo_config import cfg
+from oslo_context.context import RequestContext
 from oslo_messaging import opts
 conf = cfg.ConfigOpts()
 for group, o in opts.list_opts():
@@ -48,7 +49,7 @@ conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
 t = oslo_messaging.get_notification_transport(conf, url=sys.argv[1])
 oslo_messaging.Notifier(t, "volume.buggy-host", driver="messaging",
                         topics=["herald_quickstart"]).error(
-    {"project_id": "demo"}, "user_message.create",
+    RequestContext(project_id="demo"), "user_message.create",
     {"event_id": "VOLUME_FELL_OVER", "params": {"trace": "Traceback: db01.internal ..."}})
 t.cleanup()
 PY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from oslo_config import cfg
 
 from collector import catalogue
 from collector.exceptions import HeraldError, InvalidNotification
-from collector.params import Integer
+from collector.params import UUID, Integer
 from listener import config
 from listener.emitter import Emitter
 
@@ -82,8 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "request_id": conf.request_id, "user_id": conf.user_id}
     try:
         if conf.all_samples:
-            for entry in cat:
-                params = {n: p.example() for n, p in entry.params.items()}
+            for entry in cat:  # distinct UUIDs make the samples easier to tell apart
+                params = {n: str(uuid.uuid4()) if isinstance(p, UUID) else p.example()
+                          for n, p in entry.params.items()}
                 emitter.emit({}, entry.event_id, params, **fields)
             print(f"published {len(cat)} notifications (one per catalogue entry)")
         else:

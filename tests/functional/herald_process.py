@@ -81,11 +81,13 @@ class HeraldProcess:
             for table in reversed(metadata.sorted_tables):
                 conn.execute(sa.delete(table))
 
-    def start(self, wait_for: str | None = "Consuming") -> HeraldProcess:
-        self._log = open(self.log_path, "ab")
+    def start(self, wait_for: str | None = "Consuming",
+              env: dict[str, str] | None = None) -> HeraldProcess:
+        self._log = open(self.log_path, "ab")  # closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "listener.cmd.listener", "--config-file",
-             str(self.conf_path)], stdout=self._log, stderr=subprocess.STDOUT)
+             str(self.conf_path)], stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})})
         if wait_for:
             self.wait_log(wait_for, timeout=60)
         return self

@@ -6,6 +6,7 @@ import collections
 import datetime
 import json
 import signal
+import socket
 import time
 import uuid
 
@@ -285,3 +286,18 @@ def test_start_up_waits_for_the_database(herald, tmp_path):
     h.start(wait_for="not reachable (attempt 2")
     assert h.alive()
     assert h.stop() == 0
+
+
+@pytest.mark.rabbit
+def test_systemd_notify_readiness(herald, tmp_path):
+    """Type=notify: the master tells systemd it is ready."""
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(60)
+    try:
+        h = herald("sqlite").start(env={"NOTIFY_SOCKET": str(path)})
+        assert sock.recv(64) == b"READY=1"
+        assert h.stop() == 0
+    finally:
+        sock.close()

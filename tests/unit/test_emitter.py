@@ -1,5 +1,6 @@
 import oslo_messaging
 import pytest
+from oslo_context import context as oslo_context
 from oslo_messaging.notify import _impl_test
 
 from collector.exceptions import InvalidNotification
@@ -21,19 +22,24 @@ def emitter():
 
 
 def test_emit_checks_then_publishes_with_the_level_priority(emitter):
-    m = emitter.emit({"project_id": "p1"}, "VOLUME_RETYPE_COMPLETED",
+    m = emitter.emit(oslo_context.RequestContext(project_id="p1"), "VOLUME_RETYPE_COMPLETED",
                      {"volume_id": VOL, "volume_type": "ssd"}, resource_uuid=VOL)
     assert m.user_message == f"Volume {VOL} now has type ssd."
     (sent,) = _impl_test.NOTIFICATIONS
     ctxt, message, priority, _retry = sent
     assert priority == "INFO" and message["event_type"] == "user_message.create"
+    assert m.project_id == "p1" and ctxt.project_id == "p1"  # from the context
     assert message["payload"] == {"event_id": "VOLUME_RETYPE_COMPLETED", "resource_uuid": VOL,
                                   "params": {"volume_id": VOL, "volume_type": "ssd"}}
 
 
 def test_nothing_is_sent_when_the_check_fails(emitter):
     with pytest.raises(InvalidNotification, match="unknown_event_id"):
-        emitter.emit({"project_id": "p1"}, "NO_SUCH_EVENT")
+        emitter.emit(oslo_context.RequestContext(project_id="p1"), "NO_SUCH_EVENT")
+    # oslo.messaging drops a plain dict context, so its project cannot count
+    with pytest.raises(InvalidNotification, match="missing_field"):
+        emitter.emit({"project_id": "p1"}, "VOLUME_DELETE_FAILED",
+                     {"volume_id": VOL, "reason": "in_use"})
     with pytest.raises(InvalidNotification, match="missing_field"):
         emitter.emit({}, "VOLUME_DELETE_FAILED", {"volume_id": VOL, "reason": "in_use"})
     assert _impl_test.NOTIFICATIONS == []
