@@ -64,11 +64,13 @@ def create_engine(url: str, statement_timeout: int) -> sa.Engine:
     except sa_exc.ArgumentError as exc:
         raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
     backend = parsed.get_backend_name()
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # No pool_pre_ping: it costs a round trip per batch. A connection that
+    # died fails the statement, SQLAlchemy invalidates it, and the held batch
+    # is retried on a fresh one.
+    kwargs: dict[str, Any] = {}
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
-        kwargs.pop("pool_pre_ping")
         engine = sa.create_engine(parsed, **kwargs)
         ms = statement_timeout * 1000
 

@@ -29,6 +29,9 @@ class SQLConnection(Connection):
         self._insert_messages = writes.insert_ignoring(dialect, messages, "message_id")
         self._insert_rejections = writes.insert_ignoring(
             dialect, rejected_notifications, "dedupe_key")
+        self._copy: writes.PostgresCopy | None = None
+        if dialect == "postgresql" and self.engine.dialect.driver == "psycopg":
+            self._copy = writes.PostgresCopy(writes.MESSAGE_COLUMNS)
 
     def wait_until_ready(self, stop: Callable[[float], bool]) -> bool:
         interval = self.conf.database.connect_retry_interval
@@ -37,6 +40,10 @@ class SQLConnection(Connection):
                 return False
             try:
                 migration.check(self.engine)
+                if self._copy is not None and not self._copy.usable(self.engine):
+                    LOG.warning("This database role may not create temporary tables: "
+                                "inserting with executemany instead of COPY (slower)")
+                    self._copy = None
                 return True
             except SchemaOutOfDate as exc:
                 LOG.error("%s; checking again in 30 s", exc)
@@ -54,6 +61,8 @@ class SQLConnection(Connection):
     # -- writes ---------------------------------------------------------------
     def insert_messages(self, batch: Sequence[UserMessage]) -> list[Refusal]:
         refusals: list[Refusal] = []
+        if not batch:
+            return refusals
 
         def refused(i: int, exc: BaseException) -> None:
             orig = getattr(exc, "orig", exc)
@@ -62,11 +71,16 @@ class SQLConnection(Connection):
             refusals.append(Refusal(batch[i], f"database refused the row "
                                               f"({type(exc).__name__}: {type(orig).__name__})"))
 
-        writes.execute_batch(self.engine, self._insert_messages, writes.message_rows(batch),
-                             refused)
+        copy = self._copy
+        writes.execute_batch(
+            self.engine, self._insert_messages, lambda: writes.message_rows(batch), refused,
+            fast=None if copy is None else (
+                lambda conn: copy.insert(conn, writes.message_values(batch))))
         return refusals
 
     def record(self, rejections: Sequence[Rejection]) -> None:
+        if not rejections:
+            return
         rows = writes.rejection_rows(rejections)
 
         def refused(i: int, exc: BaseException) -> None:
@@ -80,7 +94,7 @@ class SQLConnection(Connection):
             except sa_exc.SQLAlchemyError as again:
                 raise engines.unavailable(again) from again
 
-        writes.execute_batch(self.engine, self._insert_rejections, rows, refused)
+        writes.execute_batch(self.engine, self._insert_rejections, lambda: rows, refused)
 
     # -- reads ------------------------------------------------------------------
     def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,

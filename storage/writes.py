@@ -1,5 +1,8 @@
 """Batch inserts that ignore rows already present, in each dialect's form.
 
+On PostgreSQL with psycopg 3, messages go through COPY (:class:`PostgresCopy`);
+elsewhere, and for rejections, one executemany.
+
 ``message_id`` (and ``dedupe_key`` for rejections) are unique, so a
 redelivered notification -- after a crash between commit and acknowledge --
 never makes a second row. One executemany and one commit per batch; if a
@@ -50,23 +53,93 @@ def rejection_rows(batch: Sequence[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def execute_batch(engine: sa.Engine, stmt: sa.Insert, rows: list[dict[str, Any]],
-                  on_row_error: Callable[[int, BaseException], None]) -> None:
-    """Insert ``rows`` in one transaction; isolate rows the database refuses.
+class PostgresCopy:
+    """Insert a batch with COPY into a temp table, then one INSERT ... SELECT.
 
-    Environment failures raise ``StorageUnavailable`` whichever phase they
-    happen in; ``on_row_error(index, exc)`` is called for each refused row.
+    With psycopg 3, ``executemany`` sends one INSERT per row (pipelined);
+    PostgreSQL then plans and executes each. COPY moves the batch in one
+    stream and the final statement still skips known ``message_id``s
+    (``ON CONFLICT DO NOTHING``). Measured here: 8 us of client CPU and
+    27 us of wall time per row, against 32 and 71 for executemany (see
+    docs/performance.md). The temp table lives as long as the database
+    connection and is emptied at each commit.
     """
-    if not rows:
-        return
+
+    TEMP = "herald_messages_in"
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        cols = ", ".join(columns)
+        self.create = (f"CREATE TEMP TABLE IF NOT EXISTS {self.TEMP} "
+                       "(LIKE messages INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        # binary COPY with declared types: 4 us of client CPU per row against
+        # 11 for text COPY (no escaping, no per-value type lookup)
+        self.copy = f"COPY {self.TEMP} ({cols}) FROM STDIN (FORMAT BINARY)"
+        self.types = [_pg_type(messages.c[name].type) for name in columns]
+        self.merge = (f"INSERT INTO messages ({cols}) SELECT {cols} "  # noqa: S608 - constants
+                      f"FROM {self.TEMP} ON CONFLICT (message_id) DO NOTHING")
+
+    def usable(self, engine: sa.Engine) -> bool:
+        """False if this role may not create temporary tables."""
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(self.create)
+            return True
+        except sa_exc.ProgrammingError:
+            return False
+
+    def insert(self, conn: sa.Connection, values: Sequence[tuple[Any, ...]]) -> None:
+        import psycopg  # only with the psycopg driver
+
+        info = conn.connection.info
+        try:
+            cursor = conn.connection.driver_connection.cursor()
+            if not info.get(self.TEMP):
+                cursor.execute(self.create)
+                info[self.TEMP] = True
+            with cursor.copy(self.copy) as copy:
+                copy.set_types(self.types)
+                for row in values:
+                    copy.write_row(row)
+            cursor.execute(self.merge)
+        except psycopg.Error as exc:
+            # the driver's own cursor: translate as SQLAlchemy would, so that
+            # row errors and environment errors are told apart as usual
+            raise sa_exc.DBAPIError.instance(self.copy, None, exc, psycopg.Error) from exc
+
+
+def _pg_type(column_type: sa.types.TypeEngine[Any]) -> str:
+    if isinstance(column_type, sa.DateTime):
+        return "timestamp"
+    if isinstance(column_type, sa.String):
+        return "text"
+    raise TypeError(f"no COPY type for {column_type!r}")
+
+
+def message_values(batch: Sequence[Any]) -> list[tuple[Any, ...]]:
+    return [_message_values(m) for m in batch]
+
+
+def execute_batch(engine: sa.Engine, stmt: sa.Insert, rows: Callable[[], list[dict[str, Any]]],
+                  on_row_error: Callable[[int, BaseException], None],
+                  fast: Callable[[sa.Connection], None] | None = None) -> None:
+    """Insert a non-empty batch in one transaction; isolate refused rows.
+
+    ``rows()`` builds the executemany parameters, only when needed (``fast``,
+    when given, inserts the whole batch its own way). Environment failures
+    raise ``StorageUnavailable`` whichever phase they happen in;
+    ``on_row_error(index, exc)`` is called for each refused row.
+    """
     try:
         with engine.begin() as conn:
-            conn.execute(stmt, rows)
+            if fast is not None:
+                fast(conn)
+            else:
+                conn.execute(stmt, rows())
         return
     except sa_exc.SQLAlchemyError as exc:
         if not engines.is_row_error(exc):
             raise engines.unavailable(exc) from exc
-    for i, row in enumerate(rows):  # rare: find the row(s) at fault
+    for i, row in enumerate(rows()):  # rare: find the row(s) at fault
         try:
             with engine.begin() as conn:
                 conn.execute(stmt, [row])

@@ -14,6 +14,7 @@ from storage import get_connection, migration
 from storage.base import USER_FIELDS, InvalidMarker
 from storage.tables import messages, rejected_notifications
 from storage.writes import MESSAGE_COLUMNS, REJECTION_COLUMNS
+from tests import services
 
 BASE = datetime.datetime(2026, 11, 21, 12, 0, 0)
 
@@ -223,3 +224,41 @@ class TestReaper:
         assert errors == []
         assert sum(r.deleted for r in results) == 2000
         assert count(store, messages) == 0
+
+
+class TestPostgresCopy:
+    @pytest.mark.parametrize("backend", ["postgresql"])
+    def test_copy_path_is_used_and_idempotent(self, store):
+        assert store._copy is not None  # psycopg 3: COPY, not executemany
+        batch = [msg(i) for i in range(600)]
+        assert store.insert_messages(batch) == []
+        assert store.insert_messages(batch[:300] + [msg(600)]) == []
+        assert count(store, messages) == 601
+
+    @pytest.mark.parametrize("backend", ["postgresql"])
+    def test_role_without_temp_tables_falls_back(self, conf, store, databases):
+        db = databases("postgresql")
+        admin = sa.create_engine(services.PG_URL, isolation_level="AUTOCOMMIT")
+        role = "herald_notemp"
+        with admin.connect() as c:
+            c.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
+            c.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+            c.execute(sa.text(f"REVOKE TEMPORARY ON DATABASE {db.name} FROM PUBLIC"))
+        with store.engine.begin() as c:
+            c.execute(sa.text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+            c.execute(sa.text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        url = sa.make_url(db.url).set(username=role, password=None)
+        limited = get_connection(conf, url.render_as_string(hide_password=False))
+        try:
+            assert limited.wait_until_ready(lambda _s: True) is True
+            assert limited._copy is None
+            assert limited.insert_messages([msg(1), msg(2)]) == []
+            assert count(store, messages) == 2
+        finally:
+            limited.close()
+            with store.engine.begin() as c:  # the grants live in the test database
+                c.execute(sa.text(f"DROP OWNED BY {role}"))
+            with admin.connect() as c:
+                c.execute(sa.text(f"GRANT TEMPORARY ON DATABASE {db.name} TO PUBLIC"))
+                c.execute(sa.text(f"DROP ROLE {role}"))
+            admin.dispose()
