@@ -15,6 +15,8 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 from collector.exceptions import InvalidNotification
 from collector.model import Notification
 from collector.sanitise import excerpt
@@ -33,6 +35,10 @@ def body_key(body: bytes) -> str:
 
 
 def _loads(data: bytes | str, what: str) -> Any:
+    try:
+        return orjson.loads(data)  # ~3.5x faster than json: the hot path
+    except orjson.JSONDecodeError:
+        pass  # the standard library says precisely why (or accepts big ints)
     try:
         # The wire format is UTF-8 JSON. Decode explicitly: json.loads(bytes)
         # would guess UTF-16/32 from a byte-order mark.

@@ -9,8 +9,8 @@ those columns to users as they are.
 from __future__ import annotations
 
 import datetime
+import os
 import re
-import uuid
 from typing import Any
 
 from oslo_config import cfg
@@ -54,18 +54,31 @@ _CONTEXT_FALLBACKS = {
 }
 
 
+_ident_match = _IDENT.fullmatch
+_PUBLISHER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,254}", re.ASCII).fullmatch
+
+
+def new_id() -> str:
+    """A random (version 4) UUID string, as ``str(uuid.uuid4())`` but with
+    one urandom call and no UUID object: it is made for every message."""
+    h = os.urandom(16).hex()
+    return (f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-"
+            f"{h[20:]}")
+
+
 def _field(n: Notification, name: str) -> str | None:
     """A payload field, else its context fallback; checked when present."""
     value = n.payload.get(name)
     if value is None:
+        context = n.context
         for key in _CONTEXT_FALLBACKS[name]:
-            value = n.context.get(key)
+            value = context.get(key)
             if value is not None:
                 break
         else:
             return None
     limit = _FIELD_LIMITS[name]
-    if type(value) is not str or len(value) > limit or _IDENT.fullmatch(value) is None:
+    if type(value) is not str or len(value) > limit or _ident_match(value) is None:
         raise InvalidNotification(
             "bad_field",
             f"{name} {excerpt(value)} is not an identifier of at most {limit} characters "
@@ -131,8 +144,9 @@ class Validator:
 
         text = entry.template.render(self._params(entry.event_id, entry.params, payload))
         created_at = self._created_at(n.timestamp, received_at)
+        publisher = n.publisher_id
         return UserMessage(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             message_id=n.message_id,
             project_id=project_id,
             user_id=_field(n, "user_id"),
@@ -142,7 +156,8 @@ class Validator:
             resource_uuid=_field(n, "resource_uuid"),
             message_level=entry.level,
             user_message=text,
-            publisher_id=n.publisher_id,
+            # operators only; kept when it is a plain identifier
+            publisher_id=publisher if publisher and _PUBLISHER(publisher) else None,
             created_at=created_at,
             expires_at=created_at + self.ttl,
         )

@@ -133,3 +133,27 @@ class TestTimestamps:
     def test_parse_naive(self):
         assert parse_timestamp("2026-11-21 23:29:05.777947") == \
             datetime.datetime(2026, 11, 21, 23, 29, 5, 777947)
+
+
+def test_new_id_is_a_canonical_random_uuid():
+    import uuid as uuid_mod
+
+    from collector.validation import new_id
+    ids = {new_id() for _ in range(20000)}
+    assert len(ids) == 20000
+    for text in list(ids)[:2000]:
+        u = uuid_mod.UUID(text)
+        assert (u.version, u.variant, str(u)) == (4, uuid_mod.RFC_4122, text)
+
+
+@pytest.mark.parametrize("publisher, stored", [
+    ("volume.host-a@lvm#pool", None),  # '#' is not in the allow-list
+    ("volume.host-a@lvm", "volume.host-a@lvm"),
+    ("compute/host1", "compute/host1"),
+    ("bad\tpublisher\nx", None),
+    ("x" * 300, None),
+])
+def test_publisher_id_is_kept_only_when_plain(validator, publisher, stored):
+    n = note(extend())
+    n.publisher_id = publisher
+    assert validator.accept(n, NOW).publisher_id == stored
