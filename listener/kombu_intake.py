@@ -23,6 +23,8 @@ from collector.model import Inbound, Outcome
 from listener import intake, rabbit
 
 LOG = logging.getLogger(__name__)
+# py-amqp needs a check at least twice per heartbeat interval (>= 10 s)
+HEARTBEAT_CHECK_INTERVAL = 0.5
 
 
 class KombuIntake(intake.Intake):
@@ -34,32 +36,32 @@ class KombuIntake(intake.Intake):
         self.bindings = intake.bindings(self.conf)
         self.batch_size = self.conf.listener.batch_size
         self.batch_timeout = self.conf.listener.batch_timeout
+        self.batch_min_wait = self.conf.listener.batch_min_wait
         self._mismatches: set[tuple[str, str]] = set()
 
     def run(self) -> None:
         delay = self.rabbit.retry_interval
-        conn = self.rabbit.connection()
-        try:
-            while not self.stop.is_set():
-                try:
-                    conn.connect()
-                    LOG.info("Consuming %d queue binding(s) from %s", len(self.bindings),
-                             conn.as_uri())
-                    delay = self.rabbit.retry_interval
-                    self._consume(conn)
-                except (*conn.recoverable_connection_errors, *conn.connection_errors,
-                        *conn.recoverable_channel_errors, OSError) as exc:
-                    if self.stop.is_set():
-                        break
-                    LOG.error("RabbitMQ connection to %s failed: %s; reconnecting in %.1f s",
-                              conn.as_uri(), exc or type(exc).__name__, delay)
-                    conn.collect()
-                    conn.maybe_switch_next()
-                    if self.stop.wait(delay):
-                        break
-                    delay = min(delay + self.rabbit.retry_backoff, self.rabbit.retry_max)
-        finally:
-            conn.release()
+        attempt = 0
+        while not self.stop.is_set():
+            conn = self.rabbit.connection(attempt)
+            try:
+                conn.connect()
+                LOG.info("Consuming %d queue binding(s) from %s", len(self.bindings),
+                         conn.as_uri())
+                delay = self.rabbit.retry_interval
+                self._consume(conn)
+                conn.release()  # stopping: close cleanly
+            except (*conn.recoverable_connection_errors, *conn.connection_errors,
+                    *conn.recoverable_channel_errors, OSError) as exc:
+                conn.collect()  # the connection is gone: drop it without a handshake
+                if self.stop.is_set():
+                    break
+                LOG.error("RabbitMQ connection to %s failed: %s; reconnecting in %.1f s",
+                          conn.as_uri(), exc or type(exc).__name__, delay)
+                attempt += 1  # next host (failover)
+                if self.stop.wait(delay):
+                    break
+                delay = min(delay + self.rabbit.retry_backoff, self.rabbit.retry_max)
 
     def _consume(self, conn: kombu.Connection) -> None:
         channel, queues = self._declare(conn)
@@ -77,16 +79,29 @@ class KombuIntake(intake.Intake):
 
         consumer_tags = [channel.basic_consume(queue=q, callback=on_message) for q in queues]
         batch_size, batch_timeout = self.batch_size, self.batch_timeout
-        drain, heartbeat_check = conn.drain_events, conn.heartbeat_check
+        min_wait = min(self.batch_min_wait, batch_timeout)
+        drain, monotonic = conn.drain_events, time.monotonic
+        next_heartbeat = 0.0
         while not self.stop.is_set():
+            # Group commit: a batch goes once it is full, or batch_timeout
+            # old, or min_wait old with no further delivery ready (a backlog
+            # always has one ready, so batches grow exactly when it pays).
+            idle = False
+            if pending:
+                age = monotonic() - first
+                timeout = min_wait - age if age < min_wait else 0.0
+            else:
+                timeout = 1.0
             try:
-                drain(timeout=max(0.0, batch_timeout - (time.monotonic() - first))
-                      if pending else 1.0)
+                drain(timeout=timeout)
             except TimeoutError:
-                pass
-            heartbeat_check()
-            if pending and (len(pending) >= batch_size
-                            or time.monotonic() - first >= batch_timeout):
+                idle = True
+            now = monotonic()
+            if now >= next_heartbeat:  # not per frame: it cost ~8% of a worker
+                conn.heartbeat_check()
+                next_heartbeat = now + HEARTBEAT_CHECK_INTERVAL
+            if pending and (len(pending) >= batch_size or now - first >= batch_timeout
+                            or (idle and now - first >= min_wait)):
                 self._flush(conn, channel, pending, tags)
         if pending:  # SIGTERM: finish the batch in hand
             self._flush(conn, channel, pending, tags)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import socket
 import ssl
 from typing import Any
@@ -20,6 +21,7 @@ import oslo_messaging
 from oslo_config import cfg
 
 from collector.exceptions import ConfigurationError
+from listener import amqp_transport
 from listener.intake import transport_url
 
 _SSL_VERSIONS = {"tlsv1_2": "PROTOCOL_TLSv1_2", "tlsv1_1": "PROTOCOL_TLSv1_1",
@@ -88,10 +90,20 @@ class RabbitSettings:
     retry_backoff: float
     retry_max: float
 
-    def connection(self) -> kombu.Connection:
+    def connection(self, attempt: int = 0) -> kombu.Connection:
+        """A connection to one broker host, chosen by ``kombu_failover_strategy``.
+
+        herald rotates hosts itself (rather than through kombu's alternates)
+        so that every host is reached with the buffered transport; kombu
+        re-parses an alternate's URL and would fall back to its default.
+        """
+        if self.failover_strategy == "shuffle":
+            url = random.choice(self.urls)
+        else:
+            url = self.urls[attempt % len(self.urls)]
         return kombu.Connection(
-            self.urls, ssl=self.ssl, heartbeat=self.heartbeat, login_method=self.login_method,
-            failover_strategy=self.failover_strategy, connect_timeout=10,
+            url, transport=amqp_transport.Transport, ssl=self.ssl, heartbeat=self.heartbeat,
+            login_method=self.login_method, connect_timeout=10,
             transport_options={"client_properties": {
                 "connection_name": f"herald-listener:{socket.gethostname()}:{os.getpid()}",
                 "product": "herald"}})

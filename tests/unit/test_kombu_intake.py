@@ -1,0 +1,178 @@
+"""The kombu intake's batching and acknowledgement, without a broker.
+
+A scripted connection plays deliveries and idle periods; the pipeline is
+replaced by a recorder returning chosen outcomes.
+"""
+
+import threading
+import time
+
+import amqp
+import pytest
+
+from collector.model import Outcome
+from listener import config
+from listener.kombu_intake import KombuIntake
+
+
+class Delivery:
+    def __init__(self, tag, body=b"{}", redelivered=False):
+        self.delivery_tag = tag
+        self.body = body
+        self.delivery_info = {"redelivered": redelivered}
+
+
+class FakeChannel:
+    def __init__(self, log, refuse_queue=False):
+        self.log, self.refuse_queue = log, refuse_queue
+        self.callbacks = []
+
+    def basic_qos(self, *args):
+        self.log.append(("qos",) + args)
+
+    def exchange_declare(self, name, kind, **kw):
+        self.log.append(("exchange", name, kw.get("passive", False)))
+
+    def queue_declare(self, name, **kw):
+        if self.refuse_queue and not kw.get("passive"):
+            raise amqp.exceptions.PreconditionFailed("inequivalent arg 'durable'")
+        self.log.append(("queue", name, kw.get("passive", False), kw.get("arguments")))
+
+    def queue_bind(self, queue, exchange, routing_key):
+        self.log.append(("bind", queue, exchange, routing_key))
+
+    def basic_consume(self, queue, callback):
+        self.callbacks.append(callback)
+        return f"ctag-{queue}"
+
+    def basic_ack(self, tag, multiple=False):
+        self.log.append(("ack", tag, multiple))
+
+    def basic_nack(self, tag, multiple=False, requeue=True):
+        self.log.append(("nack", tag, multiple, requeue))
+
+    def basic_reject(self, tag, requeue=True):
+        self.log.append(("reject", tag, requeue))
+
+    def basic_cancel(self, tag):
+        self.log.append(("cancel", tag))
+
+
+class FakeConnection:
+    """drain_events plays a script: ints are deliveries, 'idle' times out,
+    ('sleep', s) lets time pass, 'stop' sets the stop event."""
+
+    def __init__(self, script, stop, refuse_queue=False):
+        self.script, self.stop = list(script), stop
+        self.log = []
+        self.channels = []
+        self.refuse_queue = refuse_queue
+
+    def channel(self):
+        ch = FakeChannel(self.log, refuse_queue=self.refuse_queue and not self.channels)
+        self.channels.append(ch)
+        return ch
+
+    def drain_events(self, timeout=None):
+        if not self.script:
+            self.stop.set()
+            raise TimeoutError()
+        step = self.script.pop(0)
+        if step == "idle":
+            raise TimeoutError()
+        if step == "stop":
+            self.stop.set()
+            raise TimeoutError()
+        if isinstance(step, tuple):
+            time.sleep(step[1])
+            raise TimeoutError()
+        for ch in self.channels:
+            for cb in ch.callbacks:
+                cb(Delivery(step))
+                return
+
+    def heartbeat_check(self):
+        pass
+
+
+class RecordingPipeline:
+    def __init__(self, outcome=lambda i, item: Outcome.STORED):
+        self.batches, self.outcome = [], outcome
+
+    def process(self, batch, keepalive=None):
+        self.batches.append(len(batch))
+        return [self.outcome(i, item) for i, item in enumerate(batch)]
+
+
+@pytest.fixture
+def intake_for():
+    def make(pipeline, batch_size=100, batch_timeout=10.0, min_wait=0.0):
+        conf = config.make_conf()
+        conf([], project="herald", default_config_files=[], default_config_dirs=[])
+        conf.set_override("transport_url", "rabbit://guest:guest@127.0.0.1:5672/")
+        conf.set_override("priorities", ["error"], group="listener")
+        conf.set_override("batch_size", batch_size, group="listener")
+        conf.set_override("batch_timeout", batch_timeout, group="listener")
+        conf.set_override("batch_min_wait", min_wait, group="listener")
+        return KombuIntake(conf, pipeline, threading.Event())
+    return make
+
+
+def acks(conn):
+    return [e for e in conn.log if e[0] in ("ack", "nack", "reject")]
+
+
+def test_idle_flushes_and_one_multiple_ack_per_batch(intake_for):
+    p = RecordingPipeline()
+    intake = intake_for(p)
+    conn = FakeConnection([1, 2, 3, "idle", 4, 5, "idle", "stop"], intake.stop)
+    intake._consume(conn)
+    assert p.batches == [3, 2]
+    assert acks(conn) == [("ack", 3, True), ("ack", 5, True)]
+
+
+def test_a_full_batch_goes_without_waiting(intake_for):
+    p = RecordingPipeline()
+    intake = intake_for(p, batch_size=2)
+    conn = FakeConnection([1, 2, 3, 4, 5, "stop"], intake.stop)
+    intake._consume(conn)
+    assert p.batches == [2, 2, 1]  # the last one: finished on stop
+    assert acks(conn)[-1] == ("ack", 5, True)
+
+
+def test_min_wait_keeps_collecting_while_deliveries_are_ready(intake_for):
+    p = RecordingPipeline()
+    intake = intake_for(p, min_wait=0.2)
+    conn = FakeConnection([1, "idle", 2, ("sleep", 0.25), "idle", "stop"], intake.stop)
+    intake._consume(conn)
+    assert p.batches == [2]  # the first idle came before min_wait
+
+
+def test_mixed_outcomes_are_acknowledged_one_by_one(intake_for):
+    p = RecordingPipeline(lambda i, item: Outcome.RETRY if i == 1 else Outcome.REJECTED)
+    intake = intake_for(p)
+    conn = FakeConnection([7, 8, 9, "idle", "stop"], intake.stop)
+    intake._consume(conn)
+    assert acks(conn) == [("ack", 7, False), ("reject", 8, True), ("ack", 9, False)]
+
+
+def test_a_batch_that_could_not_be_committed_is_requeued(intake_for):
+    p = RecordingPipeline(lambda i, item: Outcome.RETRY)
+    intake = intake_for(p)
+    conn = FakeConnection([1, 2, "idle", "stop"], intake.stop)
+    intake._consume(conn)
+    assert acks(conn) == [("nack", 2, True, True)]
+
+
+def test_declares_like_oslo_and_survives_a_mismatch(intake_for, caplog):
+    intake = intake_for(RecordingPipeline())
+    conn = FakeConnection(["stop"], intake.stop, refuse_queue=True)
+    intake._consume(conn)
+    declared = [e for e in conn.log if e[0] in ("exchange", "queue", "bind")]
+    topic = "user_messages.error"
+    assert ("exchange", "openstack", False) in declared
+    assert ("queue", topic, True, None) in declared  # passive after the refusal
+    assert ("bind", topic, "openstack", topic) in declared
+    assert "RabbitMQ refused herald's declaration of queue" in caplog.text
+    assert "amqp_durable_queues=True" in caplog.text
+    assert ("qos", 0, 1000, False) in conn.log
