@@ -1,0 +1,244 @@
+"""herald's benchmark: one command, one sitting, ratios from the same run.
+
+    python bench/run.py [-n 50000] [--skip-sqlite] [--json FILE]
+
+(a) pre-fills the queue with raw kombu (untimed, child process);
+(b) measures the raw kombu consume ceiling (prefetch 1000, multi-ack / 100),
+    twice before and once after the series (the VM's speed drifts; ratios use
+    the median); every herald variant is drained --repeat times (median);
+(c) the anchor: a Ceilometer-style oslo.messaging batch-listener pipeline
+    doing the same work (herald-listener with [listener] intake = oslo);
+(d) herald end to end (real herald-listener processes, kombu intake) with
+    SQLite and PostgreSQL, 1 and 2 workers;
+(e) publish->commit latency p50/p99 at a fixed offered load of half the
+    1-worker PostgreSQL rate, measured by the database (a bench-only column
+    ``committed_at DEFAULT clock_timestamp()``) against the publish time
+    stamped in each notification; and, as its baseline, a bare kombu
+    consumer's publish->receive latency at the same load.
+
+Needs RabbitMQ (guest/guest) and PostgreSQL on loopback
+(HERALD_BENCH_PG_URL, default postgresql+psycopg://postgres@127.0.0.1/test
+as the admin URL; a herald_bench database is recreated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import harness, traffic
+
+PG_ADMIN = os.environ.get("HERALD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
+TARGETS = {"pg1_ratio_raw": 0.40, "pg2_ratio_raw": 0.55, "ratio_anchor": 2.5,
+           "cpu_us": 130.0, "rss_mib": 100.0, "p99_ms": 100.0}
+
+
+def pg_database(name: str) -> str:
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    v = sorted(values)
+    return {"p50_ms": round(statistics.median(v), 1),
+            "p99_ms": round(v[int(0.99 * (len(v) - 1))], 1), "max_ms": round(v[-1], 1)}
+
+
+class Bench:
+    def __init__(self, n: int, workdir: Path) -> None:
+        self.n = n
+        self.dir = workdir
+        token = secrets.token_hex(3)
+        self.topic, self.exchange = f"bench_{token}", f"bench_ex_{token}"
+        self.pg_url = pg_database("herald_bench")
+        self.sqlite_url = f"sqlite:///{workdir}/bench.sqlite"
+        self.results: dict[str, harness.Result] = {}
+        self.raw: list[float] = []
+        self.repeat = 3
+
+    def prefill(self) -> int:
+        return traffic.prefill(self.exchange, self.topic, self.n)
+
+    def raw_ceiling(self) -> float:
+        self.prefill()
+        rate = self.n / traffic.raw_consume(self.exchange, self.topic, self.n)
+        self.raw.append(rate)
+        print(f"  raw kombu consume: {rate:,.0f} msg/s", flush=True)
+        return rate
+
+    def herald(self, name: str, db_url: str, workers: int, intake: str = "kombu"
+               ) -> harness.Result:
+        """Median of ``self.repeat`` drains (rate and CPU), maximum peak RSS."""
+        conf = harness.write_conf(self.dir / f"{name}.conf", db_url, self.topic,
+                                  self.exchange, workers, intake)
+        engine = sa.create_engine(db_url)
+        runs = []
+        for _ in range(self.repeat):
+            harness.reset_db(conf, engine)
+            self.prefill()
+            runs.append(harness.drain(name, conf, engine, self.n, workers,
+                                      self.dir / f"{name}.log"))
+        engine.dispose()
+        runs.sort(key=lambda r: r.rate)
+        median = runs[len(runs) // 2]
+        result = harness.Result(
+            name, median.n, median.seconds,
+            statistics.median(r.cpu_us_per_msg for r in runs),
+            [max(col) for col in zip(*(r.peak_rss_mib for r in runs))])
+        result.runs = [round(r.rate) for r in runs]
+        self.results[name] = result
+        print(f"  {name}: {result.rate:,.0f} msg/s (runs {result.runs}), "
+              f"{result.cpu_us_per_msg:.0f} us CPU/msg, peak RSS {result.peak_rss_mib} MiB",
+              flush=True)
+        return result
+
+    def latency(self, rate: float, seconds: float) -> dict[str, float]:
+        conf = harness.write_conf(self.dir / "latency.conf", self.pg_url, self.topic,
+                                  self.exchange, 1, "kombu")
+        engine = sa.create_engine(self.pg_url)
+        harness.reset_db(conf, engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "ALTER TABLE messages ADD COLUMN IF NOT EXISTS committed_at timestamp "
+                "DEFAULT (clock_timestamp() AT TIME ZONE 'UTC')"))
+        import subprocess
+        log = self.dir / "latency.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "listener.cmd.listener",
+                                     "--config-file", str(conf)], stdout=out,
+                                    stderr=subprocess.STDOUT)
+        try:
+            while "Consuming" not in log.read_text(errors="replace"):
+                time.sleep(0.05)
+            expected = int(rate * seconds)
+            publisher = traffic.paced_publish(self.exchange, self.topic, rate, seconds)
+            publisher.join()
+            deadline = time.monotonic() + 120
+            while harness.count_rows(engine) < expected and time.monotonic() < deadline:
+                time.sleep(0.1)
+            with engine.connect() as conn:
+                lat = [float(r[0]) * 1000.0 for r in conn.execute(sa.text(
+                    "SELECT EXTRACT(EPOCH FROM committed_at - created_at) FROM messages"))]
+        finally:
+            proc.terminate()
+            proc.wait(60)
+            with engine.begin() as conn:
+                conn.execute(sa.text("ALTER TABLE messages DROP COLUMN committed_at"))
+            engine.dispose()
+        out = {"offered_rate": round(rate), "seconds": seconds, "messages": len(lat),
+               "expected": expected, **percentiles(lat)}
+        base = percentiles(traffic.raw_latency(self.exchange, self.topic, rate, seconds))
+        out["baseline"] = base
+        print(f"  publish->commit at {rate:,.0f} msg/s: p50 {out['p50_ms']} ms, "
+              f"p99 {out['p99_ms']} ms ({len(lat)}/{expected} committed); bare consumer "
+              f"publish->receive: p50 {base['p50_ms']} ms, p99 {base['p99_ms']} ms", flush=True)
+        return out
+
+    def cleanup(self) -> None:
+        traffic.delete(self.exchange, self.topic)
+
+
+def sweep(rates: list[float], seconds: float) -> int:
+    with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp:
+        b = Bench(1, Path(tmp))
+        try:
+            results = [b.latency(rate, seconds) for rate in rates]
+        finally:
+            b.cleanup()
+    print(f"\n{'offered msg/s':>13} {'herald p50':>10} {'p99':>7} {'max':>7}   "
+          f"{'bare consumer p50':>17} {'p99':>7}")
+    for r in results:
+        base = r["baseline"]
+        print(f"{r['offered_rate']:>13,} {r['p50_ms']:>10} {r['p99_ms']:>7} {r['max_ms']:>7}   "
+              f"{base['p50_ms']:>17} {base['p99_ms']:>7}")
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("-n", type=int, default=50_000, help="notifications per measurement")
+    p.add_argument("--skip-sqlite", action="store_true")
+    p.add_argument("--latency-seconds", type=float, default=20.0)
+    p.add_argument("--repeat", type=int, default=3, help="drains per variant (median)")
+    p.add_argument("--latency-sweep", metavar="RATES",
+                   help="only measure latency (herald and the bare-consumer baseline) at "
+                        "these offered rates, e.g. 1000,2000,3000; no drains")
+    p.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    a = p.parse_args()
+    if a.latency_sweep:
+        return sweep([float(x) for x in a.latency_sweep.split(",")], a.latency_seconds)
+    with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp:
+        b = Bench(a.n, Path(tmp))
+        b.repeat = a.repeat
+        try:
+            body = len(traffic.body(0).encode())
+            print(f"herald bench: N={a.n}, body {body} bytes, "
+                  f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}", flush=True)
+            b.raw_ceiling()
+            b.raw_ceiling()
+            anchor = b.herald("anchor_oslo_pg_1w", b.pg_url, 1, intake="oslo")
+            if not a.skip_sqlite:
+                b.herald("herald_sqlite_1w", b.sqlite_url, 1)
+                b.herald("herald_sqlite_2w", b.sqlite_url, 2)
+            pg1 = b.herald("herald_pg_1w", b.pg_url, 1)
+            pg2 = b.herald("herald_pg_2w", b.pg_url, 2)
+            b.raw_ceiling()
+            latency = b.latency(pg1.rate / 2, a.latency_seconds)
+        finally:
+            b.cleanup()
+    raw = statistics.median(b.raw)
+    print(f"\nraw kombu ceiling (median of {len(b.raw)}, before and after the series): "
+          f"{raw:,.0f} msg/s ({', '.join(f'{x:,.0f}' for x in b.raw)})")
+    print(f"{'variant':<20} {'msg/s':>8} {'x raw':>6} {'x anchor':>8} {'CPU us/msg':>10} "
+          f"{'peak RSS MiB/worker':>20}")
+    rows = []
+    for r in b.results.values():
+        rows.append({"variant": r.name, "rate": round(r.rate),
+                     "ratio_raw": round(r.rate / raw, 2),
+                     "ratio_anchor": round(r.rate / anchor.rate, 2),
+                     "cpu_us_per_msg": round(r.cpu_us_per_msg, 1), "peak_rss_mib": r.peak_rss_mib,
+                     "runs": r.runs})
+        print(f"{r.name:<20} {r.rate:>8,.0f} {r.rate / raw:>6.2f} {r.rate / anchor.rate:>8.2f} "
+              f"{r.cpu_us_per_msg:>10.0f} {str(r.peak_rss_mib):>20}")
+    base = latency["baseline"]
+    print(f"latency at {latency['offered_rate']:,} msg/s offered (half of herald_pg_1w): "
+          f"publish->commit p50 {latency['p50_ms']} ms, p99 {latency['p99_ms']} ms, "
+          f"max {latency['max_ms']} ms; bare consumer publish->receive p50 {base['p50_ms']} ms, "
+          f"p99 {base['p99_ms']} ms")
+    peak_rss = max(max(r.peak_rss_mib) for r in b.results.values()
+                   if r.name.startswith("herald"))
+    checks = {
+        "1 worker -> PostgreSQL >= 0.40x raw": pg1.rate / raw >= TARGETS["pg1_ratio_raw"],
+        "2 workers -> PostgreSQL >= 0.55x raw": pg2.rate / raw >= TARGETS["pg2_ratio_raw"],
+        ">= 2.5x the oslo anchor (1 worker PG)": pg1.rate / anchor.rate >= TARGETS["ratio_anchor"],
+        "CPU <= 130 us/msg (1 worker PG)": pg1.cpu_us_per_msg <= TARGETS["cpu_us"],
+        "peak RSS <= 100 MiB per worker": peak_rss <= TARGETS["rss_mib"],
+        "p99 publish->commit <= 100 ms": latency["p99_ms"] <= TARGETS["p99_ms"],
+    }
+    print("\ntargets:")
+    for what, ok in checks.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {what}")
+    if a.json:
+        a.json.write_text(json.dumps({"n": a.n, "raw": [round(x) for x in b.raw],
+                                      "variants": rows, "latency": latency,
+                                      "targets": {k: v for k, v in checks.items()}}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
