@@ -43,11 +43,11 @@ class KombuIntake(intake.Intake):
         delay = self.rabbit.retry_interval
         attempt = 0
         while not self.stop.is_set():
-            conn = self.rabbit.connection(attempt)
+            url = self.rabbit.pick(attempt)
+            conn, where = self.rabbit.connection(url), self.rabbit.display(url)
             try:
                 conn.connect()
-                LOG.info("Consuming %d queue binding(s) from %s", len(self.bindings),
-                         conn.as_uri())
+                LOG.info("Consuming %d queue binding(s) from %s", len(self.bindings), where)
                 delay = self.rabbit.retry_interval
                 self._consume(conn)
                 conn.release()  # stopping: close cleanly
@@ -57,7 +57,7 @@ class KombuIntake(intake.Intake):
                 if self.stop.is_set():
                     break
                 LOG.error("RabbitMQ connection to %s failed: %s; reconnecting in %.1f s",
-                          conn.as_uri(), exc or type(exc).__name__, delay)
+                          where, exc or type(exc).__name__, delay)
                 attempt += 1  # next host (failover)
                 if self.stop.wait(delay):
                     break

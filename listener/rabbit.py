@@ -90,27 +90,34 @@ class RabbitSettings:
     retry_backoff: float
     retry_max: float
 
-    def connection(self, attempt: int = 0) -> kombu.Connection:
-        """A connection to one broker host, chosen by ``kombu_failover_strategy``.
+    def pick(self, attempt: int) -> str:
+        """The host for this attempt, by ``kombu_failover_strategy``.
 
         herald rotates hosts itself (rather than through kombu's alternates)
         so that every host is reached with the buffered transport; kombu
         re-parses an alternate's URL and would fall back to its default.
         """
         if self.failover_strategy == "shuffle":
-            url = random.choice(self.urls)
-        else:
-            url = self.urls[attempt % len(self.urls)]
+            return random.choice(self.urls)
+        return self.urls[attempt % len(self.urls)]
+
+    def connection(self, url: str) -> kombu.Connection:
         return kombu.Connection(
-            url, transport=amqp_transport.Transport, ssl=self.ssl, heartbeat=self.heartbeat,
+            url,
+            transport=amqp_transport.Transport, ssl=self.ssl, heartbeat=self.heartbeat,
             login_method=self.login_method, connect_timeout=10,
             transport_options={"client_properties": {
                 "connection_name": f"herald-listener:{socket.gethostname()}:{os.getpid()}",
                 "product": "herald"}})
 
+    @staticmethod
+    def display(url: str) -> str:
+        """A broker URL for logs: the password masked."""
+        return kombu.Connection(url).as_uri()
+
     def describe(self) -> str:
-        """For logs: hosts without credentials."""
-        return ", ".join(kombu.Connection(u).as_uri() for u in self.urls)
+        """For logs: every host, passwords masked."""
+        return ", ".join(self.display(u) for u in self.urls)
 
 
 def settings(conf: cfg.ConfigOpts) -> RabbitSettings:

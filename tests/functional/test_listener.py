@@ -206,8 +206,11 @@ def test_oslo_intake_same_semantics(herald):
 @pytest.mark.rabbit
 @pytest.mark.postgresql
 @pytest.mark.fault
-def test_database_stops_mid_stream_nothing_lost_nothing_duplicated(herald):
-    h = herald("postgresql").start()
+@pytest.mark.parametrize("intake", ["kombu", "oslo"])
+def test_database_stops_mid_stream_nothing_lost_nothing_duplicated(herald, intake):
+    """Acknowledge after commit, hold through the outage, absorb duplicates:
+    the same semantics on both intakes."""
+    h = herald("postgresql", intake=intake).start()
     bodies = []
     for i in range(3000):
         payload = wire.payload("VOLUME_DELETE_FAILED", {"volume_id": VOL, "reason": "in_use"},
@@ -301,3 +304,18 @@ def test_systemd_notify_readiness(herald, tmp_path):
         assert h.stop() == 0
     finally:
         sock.close()
+
+
+@pytest.mark.rabbit
+def test_failover_to_the_next_broker_host(herald):
+    """The first host refuses connections; herald logs it and uses the next."""
+    h = herald("sqlite")
+    h.conf_path.write_text(h.conf_path.read_text().replace(
+        f"transport_url = {services.RABBIT_URL}",
+        "transport_url = rabbit://guest:guest@127.0.0.1:1,guest:guest@127.0.0.1:5672/"))
+    h.start()
+    assert "RabbitMQ connection to amqp://guest:**@127.0.0.1:1//" in h.log()
+    h.notifier().error(ctx(), "user_message.create", {
+        "event_id": "VOLUME_DELETE_FAILED", "params": {"volume_id": VOL, "reason": "in_use"}})
+    h.wait_for_outcomes(1, 0)
+    assert h.stop() == 0

@@ -114,3 +114,13 @@ def test_bindings_follow_oslo_naming(mconf):
     assert {x.queue for x in intake.bindings(mconf)} == {"herald-pool"}
     assert {x.routing_key for x in intake.bindings(mconf)} == {
         "t1.info", "t1.error", "t2.info", "t2.error"}
+
+
+def test_failover_rotation_and_display(mconf):
+    mconf.set_override("transport_url", "rabbit://u:secret@h1:5672,u:secret@h2:5672/")
+    s = rabbit.settings(mconf)
+    assert [s.pick(i) for i in range(3)] == [s.urls[0], s.urls[1], s.urls[0]]
+    assert s.display(s.urls[1]) == "amqp://u:**@h2:5672//"
+    mconf.set_override("kombu_failover_strategy", "shuffle", group="oslo_messaging_rabbit")
+    s = rabbit.settings(mconf)
+    assert {s.pick(0) for _ in range(50)} == set(s.urls)
