@@ -14,13 +14,12 @@ import datetime
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from oslo_config import cfg
 
-from collector import envelope
+from collector import envelope, reporting
 from collector.catalogue import Catalogue
 from collector.dispatcher import Dispatcher
 from collector.exceptions import InvalidNotification
@@ -47,6 +46,18 @@ OPTS = [
         "recorded too).",
     ),
     cfg.IntOpt(
+        "max_delivery_attempts",
+        default=5,
+        min=1,
+        help="A notification delivered again after the listener died while "
+        "handling it (a crash, an OOM kill) is handled alone, with a durable "
+        "attempt count. After this many attempts it is quarantined (code "
+        "``poison``) without being handled again, so it can neither loop "
+        "forever nor block the notifications behind it. Only the kombu "
+        "intake sees redeliveries; with the oslo intake use a quorum queue "
+        "with a delivery limit (docs/wire-format.md).",
+    ),
+    cfg.IntOpt(
         "stats_interval",
         default=60,
         min=0,
@@ -66,6 +77,14 @@ class Quarantine(Protocol):
         """Durably store ``rejections``; raise ``StorageUnavailable`` to retry."""
 
 
+class AttemptLog(Protocol):
+    """Durable attempt counts for redelivered notifications (``storage``)."""
+
+    def begin_attempt(self, key: str) -> int: ...
+
+    def end_attempt(self, key: str) -> None: ...
+
+
 class MessageFilter(Protocol):
     def drops(self, message: UserMessage, notification: Notification) -> bool: ...
 
@@ -73,27 +92,6 @@ class MessageFilter(Protocol):
 def _safe(value: Any) -> str | None:
     """Keep an identifier for the operator-only columns, else nothing."""
     return value if type(value) is str and _SAFE.fullmatch(value) else None
-
-
-class _RateLimitedLog:
-    """Log rejections individually up to a burst, then as a count."""
-
-    def __init__(self, burst: int = 20, period: float = 60.0) -> None:
-        self.burst, self.period = burst, period
-        self.window_start, self.logged, self.suppressed = 0.0, 0, 0
-
-    def __call__(self, r: Rejection) -> None:
-        now = time.monotonic()
-        if now - self.window_start >= self.period:
-            if self.suppressed:
-                LOG.warning("%d more rejected notifications were not logged one by one; "
-                            "see 'herald-manage rejected list'", self.suppressed)
-            self.window_start, self.logged, self.suppressed = now, 0, 0
-        if self.logged < self.burst:
-            self.logged += 1
-            LOG.warning("Rejected notification %s (%s): %s", r.dedupe_key, r.code, r.detail)
-        else:
-            self.suppressed += 1
 
 
 class Pipeline:
@@ -108,8 +106,11 @@ class Pipeline:
         stop: threading.Event,
         filters: Sequence[MessageFilter] = (),
         clock: Callable[[], datetime.datetime] = utcnow,
+        attempts: AttemptLog | None = None,
     ) -> None:
         group = conf.collector
+        self.attempts = attempts
+        self.max_attempts = group.max_delivery_attempts
         self.validator = Validator.from_conf(conf, catalogue)
         self.dispatchers = list(dispatchers)
         self.quarantine = quarantine
@@ -119,11 +120,9 @@ class Pipeline:
         self.max_size = group.max_notification_size
         self.body_cap = group.rejected_body_max_bytes
         self.stats_interval = group.stats_interval
-        self._log_rejection = _RateLimitedLog()
+        self._log_rejection = reporting.RejectionLog()
         self._lock = threading.Lock()
-        self.totals = dict.fromkeys(Outcome, 0)
-        self._window = dict.fromkeys(Outcome, 0)
-        self._window_start = time.monotonic()
+        self.stats = reporting.Stats(self.stats_interval)
 
     def set_catalogue(self, catalogue: Catalogue) -> None:
         """Swap the catalogue (SIGHUP); batches in flight keep the old one."""
@@ -138,9 +137,56 @@ class Pipeline:
         ``keepalive`` is called while a batch is held through an outage.
         """
         with self._lock:
-            outcomes = self._process(batch, keepalive)
-            self._count(outcomes)
+            if self.attempts is not None and any(item.redelivered for item in batch):
+                outcomes = self._process_redelivered(batch, keepalive)
+            else:
+                outcomes = self._process(batch, keepalive)
+            self.stats.count(outcomes)
             return outcomes
+
+    def _process_redelivered(self, batch: Sequence[Inbound],
+                             keepalive: Callable[[], None] | None) -> list[Outcome]:
+        """Redelivered notifications come back after a crash (or a requeue).
+
+        Each is handled alone, between a durable attempt count and its
+        removal: if one of them kills the listener, only its own count is
+        left raised, and after max_delivery_attempts it is quarantined
+        without being decoded or handled again. Outages do not count: the
+        count is removed whenever handling ends, whatever the outcome.
+        """
+        assert self.attempts is not None
+        attempts = self.attempts
+        outcomes: list[Outcome] = [Outcome.RETRY] * len(batch)
+        fresh = [i for i, item in enumerate(batch) if not item.redelivered]
+        for i, outcome in zip(fresh, self._process([batch[i] for i in fresh], keepalive)):
+            outcomes[i] = outcome
+        for i, item in enumerate(batch):
+            if not item.redelivered:
+                continue
+            raw = (envelope.body_bytes(item.body) if item.body is not None
+                   else envelope.encode_oslo(item.decoded or {}))
+            key = envelope.body_key(raw)
+            count: list[int] = []
+            if not self.holder.run([("delivery attempts",
+                                     lambda k=key, c=count: c.append(attempts.begin_attempt(k)))],
+                                   keepalive):
+                break  # storage is down and we are stopping: the rest is requeued
+            if count[0] > self.max_attempts:
+                rejection = self._rejection(
+                    item, None, "poison",
+                    f"delivered {count[0]} times and the listener stopped each time while "
+                    "handling it; quarantined without being handled again", self.clock())
+                LOG.error("Notification %s killed the listener %d times: quarantined as "
+                          "poison", rejection.dedupe_key, count[0] - 1)
+                done = self.holder.run([("quarantine",
+                                         lambda r=rejection: self.quarantine.record([r]))],
+                                       keepalive)
+                outcomes[i] = Outcome.REJECTED if done else Outcome.RETRY
+            else:
+                outcomes[i] = self._process([item], keepalive)[0]
+            self.holder.run([("delivery attempts", lambda k=key: attempts.end_attempt(k))],
+                            keepalive)
+        return outcomes
 
     def _process(self, batch: Sequence[Inbound], keepalive: Callable[[], None] | None
                  ) -> list[Outcome]:
@@ -228,15 +274,3 @@ class Pipeline:
             raw_body=raw[: self.body_cap],
             raw_size=len(raw),
         )
-
-    def _count(self, outcomes: list[Outcome]) -> None:
-        for o in outcomes:
-            self._window[o] += 1
-            self.totals[o] += 1
-        if self.stats_interval and time.monotonic() - self._window_start >= self.stats_interval:
-            w = self._window
-            LOG.info("Last %.0f s: %d stored, %d rejected, %d filtered, %d requeued",
-                     time.monotonic() - self._window_start, w[Outcome.STORED],
-                     w[Outcome.REJECTED], w[Outcome.FILTERED], w[Outcome.RETRY])
-            self._window = dict.fromkeys(Outcome, 0)
-            self._window_start = time.monotonic()

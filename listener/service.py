@@ -81,7 +81,7 @@ class ListenerService(cotyledon.Service):
                 return
             dispatchers = dispatcher.load(self.conf, store=store)
             self.pipeline = Pipeline(self.conf, catalogue.load(self.conf), dispatchers, store,
-                                     self.stop)
+                                     self.stop, attempts=store)
             intake.load(self.conf, self.pipeline, self.stop).run()
         finally:
             for d in dispatchers:

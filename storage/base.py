@@ -73,6 +73,14 @@ class Connection(abc.ABC):
     def record(self, rejections: Sequence[Rejection]) -> None:
         """Quarantine rejections in one transaction, ignoring known keys."""
 
+    @abc.abstractmethod
+    def begin_attempt(self, key: str) -> int:
+        """Durably count one more attempt at handling a delivery; the count."""
+
+    @abc.abstractmethod
+    def end_attempt(self, key: str) -> None:
+        """The delivery was handled (whatever the outcome): forget it."""
+
     # -- reads a user-facing API may call (always scoped to a project) -------
     @abc.abstractmethod
     def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,
@@ -103,3 +111,7 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Delete rejected notifications received before ``older_than``."""
+
+    @abc.abstractmethod
+    def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        """Delete attempt counts last touched before ``older_than``."""

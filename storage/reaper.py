@@ -50,7 +50,7 @@ OPTS = [
 
 
 def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[str]],
-                  isolation: str | None) -> list[str]:
+                  key: sa.Column[str], isolation: str | None) -> list[str]:
     """One transaction; a lost lock race (deadlock, lock wait) is retried."""
     for attempt in range(1, DEADLOCK_RETRIES + 1):
         try:
@@ -60,7 +60,7 @@ def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[str]
                 with conn.begin():
                     ids = list(conn.execute(pick).scalars().all())
                     if ids:
-                        conn.execute(sa.delete(table).where(table.c.id.in_(ids)))
+                        conn.execute(sa.delete(table).where(key.in_(ids)))
                 return ids
         except sa_exc.OperationalError as exc:
             if attempt == DEADLOCK_RETRIES or not _lost_lock_race(exc):
@@ -81,7 +81,8 @@ def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime
     """Delete rows whose ``column`` is before ``cutoff``, batch by batch."""
     result = ReapResult()
     dialect = engine.dialect.name
-    pick = sa.select(table.c.id).where(column < cutoff).order_by(column).limit(batch_size)
+    (key,) = table.primary_key.columns
+    pick = sa.select(key).where(column < cutoff).order_by(column).limit(batch_size)
     if dialect in ("postgresql", "mysql", "mariadb"):
         pick = pick.with_for_update(skip_locked=True)
     # InnoDB's default REPEATABLE READ adds gap locks that make two reapers
@@ -89,7 +90,7 @@ def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime
     isolation = "READ COMMITTED" if dialect in ("mysql", "mariadb") else None
     while True:
         started = time.monotonic()
-        ids = _delete_batch(engine, table, pick, isolation)
+        ids = _delete_batch(engine, table, pick, key, isolation)
         elapsed = time.monotonic() - started
         if not ids:
             break
@@ -106,10 +107,12 @@ def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime
 
 def run_once(store: Connection, conf: cfg.ConfigOpts,
              now: datetime.datetime | None = None) -> tuple[ReapResult, ReapResult]:
-    """One reaper pass: expired messages, then rejections past rejected_ttl."""
+    """One reaper pass: expired messages, then rejections past rejected_ttl
+    (and attempt counts a crash left behind more than a day ago)."""
     now = now or utcnow()
     batch = conf.storage.message_reap_batch_size
     messages = store.reap_messages(now, batch)
     rejected = store.reap_rejected(
         now - datetime.timedelta(seconds=conf.storage.rejected_ttl), batch)
+    store.reap_attempts(now - datetime.timedelta(days=1), batch)
     return messages, rejected

@@ -13,10 +13,10 @@ from sqlalchemy import exc as sa_exc
 from collector.dispatcher import Refusal
 from collector.exceptions import SchemaOutOfDate
 from collector.model import Rejection, UserMessage, utcnow
+from storage import attempts, migration, reads, reaper, writes
 from storage import engine as engines
-from storage import migration, reads, reaper, writes
 from storage.base import Connection, ReapResult
-from storage.tables import messages, rejected_notifications
+from storage.tables import delivery_attempts, messages, rejected_notifications
 
 LOG = logging.getLogger(__name__)
 
@@ -96,6 +96,20 @@ class SQLConnection(Connection):
 
         writes.execute_batch(self.engine, self._insert_rejections, lambda: rows, refused)
 
+    def begin_attempt(self, key: str) -> int:
+        try:
+            with self.engine.begin() as conn:
+                return attempts.begin(conn, key, utcnow())
+        except sa_exc.SQLAlchemyError as exc:
+            raise engines.unavailable(exc) from exc
+
+    def end_attempt(self, key: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                attempts.end(conn, key)
+        except sa_exc.SQLAlchemyError as exc:
+            raise engines.unavailable(exc) from exc
+
     # -- reads ------------------------------------------------------------------
     def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,
                       newest_first: bool = True, since: datetime.datetime | None = None,
@@ -124,3 +138,7 @@ class SQLConnection(Connection):
     def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         return reaper.reap(self.engine, rejected_notifications,
                            rejected_notifications.c.received_at, older_than, batch_size)
+
+    def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        return reaper.reap(self.engine, delivery_attempts,
+                           delivery_attempts.c.last_attempt_at, older_than, batch_size)

@@ -70,3 +70,15 @@ rejected_notifications = sa.Table(
     sa.Index(None, "received_at"),
     **MYSQL_ARGS,
 )
+
+# Deliveries being handled one at a time after a redelivery: a row outlives
+# its handling only when the listener died meanwhile (see collector.attempts).
+delivery_attempts = sa.Table(
+    "delivery_attempts",
+    metadata,
+    sa.Column("delivery_key", sa.String(80), primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_attempt_at", DateTime, nullable=False),
+    sa.Index(None, "last_attempt_at"),
+    **MYSQL_ARGS,
+)

@@ -45,3 +45,17 @@ class MemoryQuarantine:
 
 
 __all__ = ["DispatchError", "MemoryDispatcher", "MemoryQuarantine"]
+
+
+class MemoryAttempts:
+    """Attempt counts that survive 'crashes' (they live in the test)."""
+
+    def __init__(self):
+        self.counts = {}
+
+    def begin_attempt(self, key):
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+    def end_attempt(self, key):
+        self.counts.pop(key, None)

@@ -262,3 +262,17 @@ class TestPostgresCopy:
                 c.execute(sa.text(f"GRANT TEMPORARY ON DATABASE {db.name} TO PUBLIC"))
                 c.execute(sa.text(f"DROP ROLE {role}"))
             admin.dispose()
+
+
+class TestDeliveryAttempts:
+    def test_counts_survive_and_are_forgotten(self, store):
+        assert [store.begin_attempt("sha256:a") for _ in range(3)] == [1, 2, 3]
+        assert store.begin_attempt("sha256:b") == 1
+        store.end_attempt("sha256:a")
+        assert store.begin_attempt("sha256:a") == 1
+        store.end_attempt("sha256:nothing")  # no error
+
+    def test_leftovers_are_reaped(self, store):
+        store.begin_attempt("sha256:crashed")
+        assert store.reap_attempts(utcnow() - datetime.timedelta(days=1), 10).deleted == 0
+        assert store.reap_attempts(utcnow() + datetime.timedelta(seconds=1), 10).deleted == 1

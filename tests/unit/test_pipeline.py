@@ -4,11 +4,11 @@ import threading
 
 import pytest
 
-from collector import catalogue
+from collector import catalogue, envelope
 from collector.model import Inbound, Outcome
 from collector.pipeline import Pipeline
 from tests import wire
-from tests.fakes import MemoryDispatcher, MemoryQuarantine
+from tests.fakes import MemoryAttempts, MemoryDispatcher, MemoryQuarantine
 
 VOL = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
 NOW = datetime.datetime(2026, 11, 21, 12, 0, 0)
@@ -51,7 +51,7 @@ def test_mixed_batch_outcomes_in_order(fast):
     broken = [r for r in q.records if r.code == "malformed_json"][0]
     assert broken.dedupe_key.startswith("sha256:") and broken.message_id is None
     assert broken.raw_body == b"{broken" and broken.raw_size == 7
-    assert p.totals[Outcome.STORED] == 2 and p.totals[Outcome.REJECTED] == 2
+    assert p.stats.totals[Outcome.STORED] == 2 and p.stats.totals[Outcome.REJECTED] == 2
 
 
 def test_rejection_keeps_identifiers_and_caps_the_body(fast):
@@ -95,7 +95,7 @@ def test_stop_during_outage_requeues_the_whole_batch(fast):
     p, (d,), q = make(fast, dispatchers=[MemoryDispatcher(fail_times=10**6)], stop=stop)
     assert p.process([good("m1"), Inbound(body=b"[]")]) == [Outcome.RETRY, Outcome.RETRY]
     assert q.records == []  # nothing half-acknowledged
-    assert p.totals[Outcome.RETRY] == 2
+    assert p.stats.totals[Outcome.RETRY] == 2
 
 
 def test_refused_messages_are_quarantined(fast):
@@ -167,3 +167,48 @@ def test_rejections_are_logged_then_summarised(fast, caplog):
     with caplog.at_level(logging.WARNING, logger="collector.pipeline"):
         p.process([Inbound(body=b"[%d]" % i) for i in range(25)])
     assert sum("Rejected notification" in r.message for r in caplog.records) == 20
+
+
+class TestRedelivery:
+    def make(self, conf, attempts, dispatchers=None):
+        conf.set_override("max_delivery_attempts", 3, group="collector")
+        d = dispatchers if dispatchers is not None else [MemoryDispatcher()]
+        q = MemoryQuarantine()
+        return Pipeline(conf, catalogue.sanctioned(), d, q, threading.Event(),
+                        clock=lambda: NOW, attempts=attempts), d, q
+
+    def test_redelivered_messages_are_handled_alone_and_forgotten(self, fast):
+        attempts = MemoryAttempts()
+        p, (d,), _ = self.make(fast, attempts)
+        batch = [good("m1"), Inbound(body=good("m2").body, redelivered=True),
+                 Inbound(body=good("m3").body, redelivered=True)]
+        assert p.process(batch) == [Outcome.STORED] * 3
+        assert [len(b) for b in d.batches] == [1, 1, 1]  # m1 as a batch, m2 and m3 alone
+        assert attempts.counts == {}  # handled: nothing left counted
+
+    def test_a_delivery_that_keeps_killing_the_listener_is_quarantined(self, fast):
+        attempts = MemoryAttempts()
+        poison = good("boom").body
+        key = envelope.body_key(poison)
+        attempts.counts[key] = 3  # three earlier attempts ended in a crash
+        p, (d,), q = self.make(fast, attempts)
+        out = p.process([Inbound(body=poison, redelivered=True),
+                         Inbound(body=good("ok").body, redelivered=True)])
+        assert out == [Outcome.REJECTED, Outcome.STORED]
+        (r,) = q.records
+        assert (r.code, r.dedupe_key) == ("poison", key)
+        assert "delivered 4 times" in r.detail
+        assert [m.message_id for m in d.messages] == ["ok"]  # never handled again
+        assert attempts.counts == {}
+
+    def test_outages_do_not_count_as_attempts(self, fast):
+        attempts = MemoryAttempts()
+        stop = threading.Event()
+        stop.set()  # give up holding at once
+        fast.set_override("max_delivery_attempts", 1, group="collector")
+        p = Pipeline(fast, catalogue.sanctioned(), [MemoryDispatcher(fail_times=10**6)],
+                     MemoryQuarantine(), stop, clock=lambda: NOW, attempts=attempts)
+        item = Inbound(body=good("m1").body, redelivered=True)
+        for _ in range(5):  # requeued again and again during an outage
+            assert p.process([item]) == [Outcome.RETRY]
+        assert attempts.counts == {}
