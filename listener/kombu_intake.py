@@ -114,6 +114,24 @@ class KombuIntake(intake.Intake):
         batch, batch_tags = pending[:], tags[:]
         pending.clear()  # deliveries read by keepalive start the next batch
         tags.clear()
+        if not any(item.redelivered for item in batch):
+            self._handle(conn, channel, batch, batch_tags)
+            return
+        # A redelivery may be what killed the previous listener: handle and
+        # acknowledge it alone, and acknowledge what precedes it first, so a
+        # second crash cannot take committed notifications back with it.
+        start = 0
+        for i, item in enumerate(batch):
+            if item.redelivered:
+                if start < i:
+                    self._handle(conn, channel, batch[start:i], batch_tags[start:i])
+                self._handle(conn, channel, [item], [batch_tags[i]])
+                start = i + 1
+        if start < len(batch):
+            self._handle(conn, channel, batch[start:], batch_tags[start:])
+
+    def _handle(self, conn: kombu.Connection, channel: Any, batch: list[Inbound],
+                batch_tags: list[int]) -> None:
         outcomes = self.pipeline.process(batch, keepalive=lambda: self._keepalive(conn))
         retry = sum(o is Outcome.RETRY for o in outcomes)
         if not retry:

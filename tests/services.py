@@ -106,3 +106,15 @@ def stop_postgresql() -> None:
 def start_postgresql() -> None:
     pg_ctl("start")
     wait_until(lambda: port_open(5432), 60, "PostgreSQL to start")
+
+
+def stop_rabbitmq() -> None:
+    """Stop the whole RabbitMQ node (not only its application)."""
+    subprocess.run(["rabbitmqctl", "stop"], check=True, capture_output=True)
+    wait_until(lambda: not port_open(5672), 60, "RabbitMQ to stop")
+
+
+def start_rabbitmq() -> None:
+    subprocess.run(["rabbitmq-server", "-detached"], check=True, capture_output=True)
+    wait_until(lambda: port_open(5672), 120, "RabbitMQ to start")
+    subprocess.run(["rabbitmqctl", "await_startup"], capture_output=True, timeout=120)

@@ -1,9 +1,13 @@
+import json
+import os
+
 import pytest
 import sqlalchemy as sa
 
 from storage import get_connection
 from storage.tables import metadata
 from tests import services
+from tests.functional.herald_process import HeraldProcess
 
 BACKENDS = ["sqlite", "postgresql", "mysql"]
 
@@ -41,3 +45,43 @@ def store(conf, databases, backend):
             conn.execute(sa.delete(table))
     yield s
     s.close()
+
+
+@pytest.fixture
+def herald(tmp_path, databases):
+    """Factory of real herald-listener processes, each with its own topic,
+    exchange and clean schema; stopped and cleaned up after the test."""
+    made = []
+
+    def make(backend="sqlite", **kwargs):
+        if not services.port_open(5672):
+            services.unavailable("RabbitMQ on 127.0.0.1:5672")
+        h = HeraldProcess(tmp_path / f"h{len(made)}", databases(backend).url, **kwargs)
+        made.append(h)
+        if kwargs.get("share_with") is None:
+            h.prepare_database()
+        return h
+
+    yield make
+    for h in made:
+        h.cleanup()
+
+
+_RELIABILITY: list[dict] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reliability_report():
+    yield
+    path = os.environ.get("HERALD_RELIABILITY_REPORT")
+    if path and _RELIABILITY:
+        with open(path, "w") as f:
+            json.dump(_RELIABILITY, f, indent=2)
+
+
+@pytest.fixture
+def reliability():
+    """Record a fault scenario's counts for docs/reliability.md."""
+    def record(scenario, counts, **extra):
+        _RELIABILITY.append({"scenario": scenario, **counts, **extra})
+    return record

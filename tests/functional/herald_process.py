@@ -31,10 +31,11 @@ PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 
 class HeraldProcess:
     def __init__(self, tmp_path: Any, db_url: str, *, intake: str = "kombu", workers: int = 1,
-                 extra: str = "") -> None:
+                 extra: str = "", share_with: HeraldProcess | None = None) -> None:
         token = secrets.token_hex(4)
-        self.topic = f"hft_{token}"
-        self.exchange = f"hft_ex_{token}"
+        # share_with: a second listener on the same queues (and database)
+        self.topic = share_with.topic if share_with else f"hft_{token}"
+        self.exchange = share_with.exchange if share_with else f"hft_ex_{token}"
         self.db_url = db_url
         self.dir = tmp_path
         tmp_path.mkdir(parents=True, exist_ok=True)

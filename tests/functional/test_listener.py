@@ -15,27 +15,9 @@ from oslo_context import context as oslo_context
 
 from collector import catalogue
 from tests import services, wire
-from tests.functional.herald_process import HeraldProcess
 
 VOL = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def herald(request, tmp_path, databases):
-    made = []
-
-    def make(backend="sqlite", **kwargs):
-        if not services.port_open(5672):
-            services.unavailable("RabbitMQ on 127.0.0.1:5672")
-        h = HeraldProcess(tmp_path / f"h{len(made)}", databases(backend).url, **kwargs)
-        made.append(h)
-        h.prepare_database()
-        return h
-
-    yield make
-    for h in made:
-        h.cleanup()
 
 
 def ctx(project="proj-ft", user="user-ft", request_id=None):

@@ -176,3 +176,25 @@ def test_declares_like_oslo_and_survives_a_mismatch(intake_for, caplog):
     assert "RabbitMQ refused herald's declaration of queue" in caplog.text
     assert "amqp_durable_queues=True" in caplog.text
     assert ("qos", 0, 1000, False) in conn.log
+
+
+def test_redeliveries_are_acknowledged_one_by_one(intake_for):
+    p = RecordingPipeline()
+    intake = intake_for(p)
+    conn = FakeConnection([1, 2, "idle", "stop"], intake.stop)
+    real = conn.drain_events
+
+    def drain(timeout=None):  # deliveries 2 and 3 come back after a crash
+        step = conn.script[0] if conn.script else None
+        if step in (2,):
+            conn.script.pop(0)
+            for cb in conn.channels[-1].callbacks:
+                cb(Delivery(2, redelivered=True))
+            return None
+        return real(timeout)
+
+    conn.drain_events = drain
+    conn.script = [1, 2, 4, "idle", "stop"]
+    intake._consume(conn)
+    assert p.batches == [1, 1, 1]  # fresh 1, redelivered 2 alone, fresh 4
+    assert acks(conn) == [("ack", 1, True), ("ack", 2, True), ("ack", 4, True)]
