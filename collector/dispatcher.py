@@ -38,10 +38,12 @@ OPTS = [
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Refusal:
-    """A message a dispatcher will never accept (it is then quarantined)."""
+    """A message a dispatcher will never accept (it is then quarantined
+    with ``code``, a stable reason code, and ``detail``)."""
 
     message: UserMessage
     detail: str
+    code: str = "dispatcher_refused"
 
 
 class Dispatcher(abc.ABC):

@@ -240,7 +240,7 @@ class Pipeline:
                     i = index[id(refusal.message)]
                     m = refusal.message
                     rejected.append((i, self._rejection(
-                        batch[i], None, "dispatcher_refused", f"{d.name}: {refusal.detail}",
+                        batch[i], None, refusal.code, f"{d.name}: {refusal.detail}",
                         received_at, message_id=m.message_id, event_id=m.event_id,
                         project_id=m.project_id, publisher_id=m.publisher_id)))
             return step

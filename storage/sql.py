@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from collector.dispatcher import Refusal
 from collector.exceptions import SchemaOutOfDate
 from collector.model import Rejection, UserMessage, utcnow
-from storage import attempts, migration, reads, reaper, writes
+from storage import attempts, duplicates, migration, reads, reaper, writes
 from storage import engine as engines
 from storage.base import Connection, ReapResult
 from storage.tables import delivery_attempts, messages, rejected_notifications
@@ -60,9 +60,9 @@ class SQLConnection(Connection):
 
     # -- writes ---------------------------------------------------------------
     def insert_messages(self, batch: Sequence[UserMessage]) -> list[Refusal]:
-        refusals: list[Refusal] = []
         if not batch:
-            return refusals
+            return []
+        batch, refusals = duplicates.split_batch(batch)
 
         def refused(i: int, exc: BaseException) -> None:
             orig = getattr(exc, "orig", exc)
@@ -72,10 +72,18 @@ class SQLConnection(Connection):
                                               f"({type(exc).__name__}: {type(orig).__name__})"))
 
         copy = self._copy
-        writes.execute_batch(
+        before = len(refusals)  # refusals from here on are row errors
+        inserted = writes.execute_batch(
             self.engine, self._insert_messages, lambda: writes.message_rows(batch), refused,
             fast=None if copy is None else (
                 lambda conn: copy.insert(conn, writes.message_values(batch))))
+        if inserted is None or inserted < len(batch) - (len(refusals) - before):
+            # some message_ids were known: redeliveries, or a publisher reusing one
+            try:
+                with self.engine.connect() as conn:
+                    refusals += duplicates.conflicts(conn, batch)
+            except sa_exc.SQLAlchemyError as exc:
+                raise engines.unavailable(exc) from exc
         return refusals
 
     def record(self, rejections: Sequence[Rejection]) -> None:

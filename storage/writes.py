@@ -87,7 +87,8 @@ class PostgresCopy:
         except sa_exc.ProgrammingError:
             return False
 
-    def insert(self, conn: sa.Connection, values: Sequence[tuple[Any, ...]]) -> None:
+    def insert(self, conn: sa.Connection, values: Sequence[tuple[Any, ...]]) -> int:
+        """Insert the rows; how many were new (the others were duplicates)."""
         import psycopg  # only with the psycopg driver
 
         info = conn.connection.info
@@ -101,6 +102,7 @@ class PostgresCopy:
                 for row in values:
                     copy.write_row(row)
             cursor.execute(self.merge)
+            return cursor.rowcount
         except psycopg.Error as exc:
             # the driver's own cursor: translate as SQLAlchemy would, so that
             # row errors and environment errors are told apart as usual
@@ -121,29 +123,33 @@ def message_values(batch: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 def execute_batch(engine: sa.Engine, stmt: sa.Insert, rows: Callable[[], list[dict[str, Any]]],
                   on_row_error: Callable[[int, BaseException], None],
-                  fast: Callable[[sa.Connection], None] | None = None) -> None:
+                  fast: Callable[[sa.Connection], int] | None = None) -> int | None:
     """Insert a non-empty batch in one transaction; isolate refused rows.
 
     ``rows()`` builds the executemany parameters, only when needed (``fast``,
     when given, inserts the whole batch its own way). Environment failures
     raise ``StorageUnavailable`` whichever phase they happen in;
-    ``on_row_error(index, exc)`` is called for each refused row.
+    ``on_row_error(index, exc)`` is called for each refused row. Returns how
+    many rows were new, or None where the driver cannot tell (MySQL reports
+    a no-op ON DUPLICATE KEY UPDATE as a found row).
     """
+    exact = engine.dialect.name in ("postgresql", "sqlite")
     try:
         with engine.begin() as conn:
             if fast is not None:
-                fast(conn)
-            else:
-                conn.execute(stmt, rows())
-        return
+                return fast(conn)
+            result = conn.execute(stmt, rows())
+            return result.rowcount if exact else None
     except sa_exc.SQLAlchemyError as exc:
         if not engines.is_row_error(exc):
             raise engines.unavailable(exc) from exc
+    inserted = 0
     for i, row in enumerate(rows()):  # rare: find the row(s) at fault
         try:
             with engine.begin() as conn:
-                conn.execute(stmt, [row])
+                inserted += conn.execute(stmt, [row]).rowcount
         except sa_exc.SQLAlchemyError as exc:
             if not engines.is_row_error(exc):
                 raise engines.unavailable(exc) from exc
             on_row_error(i, exc)
+    return inserted if exact else None

@@ -132,15 +132,21 @@ def test_every_entry_and_every_invalid_kind(herald, backend):
                      resource_uuid="dup-resource", project_id="proj-dup"),
         message_id="dup-message-id"))
     h.publish_raw([duplicate, duplicate])  # redelivered / published twice: one row
+    impostor = wire.body_v1(wire.message(
+        wire.payload("VOLUME_DELETE_FAILED", {"volume_id": VOL, "reason": "has_snapshots"},
+                     resource_uuid="dup-resource", project_id="proj-dup"),
+        message_id="dup-message-id"))
+    h.wait_for_outcomes(stored=len(expected) + 1, rejected=len(NOTIFIER_INVALID) + len(raws))
+    h.publish_raw([impostor])  # same message_id, other content: a publisher bug
 
-    n_rejected = len(NOTIFIER_INVALID) + len(raws)
+    n_rejected = len(NOTIFIER_INVALID) + len(raws) + 1
     h.wait_for_outcomes(stored=len(expected) + 1, rejected=n_rejected)
     check_stored(h, expected)
     assert [r["message_id"] for r in h.rows()].count("dup-message-id") == 1
 
     rejected = h.rejected()
     want_codes = collections.Counter([c for _, _, c in NOTIFIER_INVALID]
-                                     + [c for _, c, _ in raws])
+                                     + [c for _, c, _ in raws] + ["duplicate_message_id"])
     assert collections.Counter(r["code"] for r in rejected) == want_codes
     for r in rejected:
         assert r["detail"] and "\n" not in r["detail"] and "\r" not in r["detail"]

@@ -93,6 +93,24 @@ class TestWrites:
         store.insert_messages([m, dataclasses.replace(m, id=str(uuid.uuid4()))])
         assert count(store, messages) == 1
 
+    def test_a_reused_message_id_with_other_content_is_refused(self, store):
+        first = msg(1)
+        assert store.insert_messages([first]) == []
+        redelivery = dataclasses.replace(first, id=str(uuid.uuid4()))
+        impostor = dataclasses.replace(first, id=str(uuid.uuid4()), user_message="Other text.")
+        assert store.insert_messages([redelivery, msg(2)]) == []
+        (refusal,) = store.insert_messages([impostor, msg(3)])
+        assert (refusal.message is impostor, refusal.code) == (True, "duplicate_message_id")
+        assert count(store, messages) == 3
+
+    def test_reused_message_id_within_one_batch(self, store):
+        a = msg(1)
+        twin = dataclasses.replace(a, id=str(uuid.uuid4()))
+        other = dataclasses.replace(a, id=str(uuid.uuid4()), event_id="VOLUME_EXTEND_FAILED")
+        (refusal,) = store.insert_messages([a, twin, other, msg(2)])
+        assert refusal.message is other and refusal.code == "duplicate_message_id"
+        assert count(store, messages) == 2
+
     def test_a_bad_row_is_refused_alone(self, store):
         batch = [msg(1), msg(2, project_id=None), msg(3)]
         refusals = store.insert_messages(batch)
