@@ -52,7 +52,11 @@ class KombuIntake(intake.Intake):
                 self._consume(conn)
                 conn.release()  # stopping: close cleanly
             except (*conn.recoverable_connection_errors, *conn.connection_errors,
-                    *conn.recoverable_channel_errors, OSError) as exc:
+                    *conn.recoverable_channel_errors, amqp.exceptions.AMQPError,
+                    OSError) as exc:
+                # AMQPError includes a refused login or vhost: logged and
+                # retried like an outage (an operator may fix it meanwhile),
+                # not a crash loop.
                 conn.collect()  # the connection is gone: drop it without a handshake
                 if self.stop.is_set():
                     break

@@ -51,6 +51,7 @@ examples:
 def main(argv: Sequence[str] | None = None) -> int:
     conf = config.prepare(argv, prog="herald-listener", description=DESCRIPTION,
                           epilog=EPILOG)
+    conf.log_opt_values(LOG, logging.DEBUG)  # secret options show as ****
     try:
         service.preflight(conf)
     except ConfigurationError as exc:

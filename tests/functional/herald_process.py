@@ -142,7 +142,8 @@ class HeraldProcess:
         self.engine.dispose()
 
     # -- publishing ---------------------------------------------------------------
-    def notifier(self, driver: str = "messaging") -> oslo_messaging.Notifier:
+    def notifier(self, driver: str = "messaging", **rabbit: Any) -> oslo_messaging.Notifier:
+        """A service's Notifier; ``rabbit``: its [oslo_messaging_rabbit] settings."""
         if self._transport is None:
             conf = cfg.ConfigOpts()
             for group, opts in messaging_opts.list_opts():
@@ -150,6 +151,8 @@ class HeraldProcess:
             conf([], project="herald-tests", default_config_files=[])
             conf.set_override("control_exchange", self.exchange)
             conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+            for name, value in rabbit.items():
+                conf.set_override(name, value, group="oslo_messaging_rabbit")
             self._transport = oslo_messaging.get_notification_transport(
                 conf, url=services.RABBIT_URL)
         return oslo_messaging.Notifier(self._transport, publisher_id="volume.test-host",

@@ -11,6 +11,7 @@ import time
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from oslo_context import context as oslo_context
 
 from collector import catalogue
@@ -307,3 +308,25 @@ def test_failover_to_the_next_broker_host(herald):
         "event_id": "VOLUME_DELETE_FAILED", "params": {"volume_id": VOL, "reason": "in_use"}})
     h.wait_for_outcomes(1, 0)
     assert h.stop() == 0
+
+
+@pytest.mark.rabbit
+@pytest.mark.postgresql
+def test_secrets_never_reach_the_log(herald):
+    """debug = true logs every option (cotyledon's log_options); passwords must
+    show as ****, in option dumps and in connection errors alike."""
+    h = herald("postgresql")
+    amqp_secret, db_secret = "Amqp-Secret-9f3b", "Db-Secret-7c1d"
+    db = sa.make_url(h.db_url).set(password=db_secret)  # trust auth: accepted as is
+    text = h.conf_path.read_text()
+    text = text.replace(f"transport_url = {services.RABBIT_URL}",
+                        f"transport_url = rabbit://guest:{amqp_secret}@127.0.0.1:5672/")
+    text = text.replace(f"connection = {h.db_url}",
+                        f"connection = {db.render_as_string(hide_password=False)}")
+    h.conf_path.write_text(text.replace("[DEFAULT]\n", "[DEFAULT]\ndebug = true\n", 1))
+    h.start(wait_for="RabbitMQ connection to")  # refused: wrong password
+    h.wait_log("transport_url", timeout=30)      # the option dump happened
+    assert h.stop() == 0
+    log = h.log()
+    assert amqp_secret not in log and db_secret not in log
+    assert "ACCESS_REFUSED" in log and "****" in log

@@ -198,3 +198,28 @@ def test_redeliveries_are_acknowledged_one_by_one(intake_for):
     intake._consume(conn)
     assert p.batches == [1, 1, 1]  # fresh 1, redelivered 2 alone, fresh 4
     assert acks(conn) == [("ack", 1, True), ("ack", 2, True), ("ack", 4, True)]
+
+
+def test_a_refused_login_is_retried_not_a_crash(intake_for, monkeypatch, caplog):
+    intake = intake_for(RecordingPipeline())
+    attempts = []
+
+    class Refusing:
+        def __init__(self, url):
+            self.recoverable_connection_errors = self.connection_errors = ()
+            self.recoverable_channel_errors = ()
+
+        def connect(self):
+            attempts.append(1)
+            if len(attempts) >= 2:
+                intake.stop.set()
+            raise amqp.exceptions.AccessRefused("(403) ACCESS_REFUSED - Login was refused")
+
+        def collect(self):
+            pass
+
+    monkeypatch.setattr(intake.rabbit, "connection", Refusing)
+    monkeypatch.setattr(intake.rabbit, "retry_interval", 0.01)
+    intake.run()  # returns when stopped: no exception escapes
+    assert len(attempts) == 2
+    assert "ACCESS_REFUSED" in caplog.text
