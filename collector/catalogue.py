@@ -34,9 +34,12 @@ OPTS = [
 ]
 
 LEVELS = ("ERROR", "WARNING", "INFO")
+#: what an event is about (Nuvla's categories)
+CATEGORIES = ("state", "alarm", "action", "system", "user")
 MAX_MESSAGE_LENGTH = 1024
 _EVENT_ID = re.compile(r"[A-Z][A-Z0-9_]{2,63}")
-_RESOURCE_TYPE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# <resource>.<action>[.completed|.failed], e.g. volume.extend.failed
+_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_]{0,31}(?:\.(?:completed|failed))?")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,15 +47,23 @@ class Entry:
     """One sanctioned message."""
 
     event_id: str
-    resource_type: str
+    event_type: str
+    category: str
     level: str
     template: Template
     params: Mapping[str, ParamType]
+
+    @property
+    def resource_type(self) -> str:
+        """The event type's first part: one name per resource kind."""
+        return self.event_type.split(".", 1)[0]
 
     def describe(self) -> dict[str, object]:
         """The public, JSON-able form (``herald-manage catalogue list``)."""
         return {
             "event_id": self.event_id,
+            "event_type": self.event_type,
+            "category": self.category,
             "resource_type": self.resource_type,
             "level": self.level,
             "template": self.template.text,
@@ -60,9 +71,8 @@ class Entry:
         }
 
 
-def entry(
-    event_id: str, resource_type: str, level: str, template: str, **params: ParamType
-) -> Entry | tuple[str, str]:
+def entry(event_id: str, event_type: str, category: str, level: str, template: str,
+          **params: ParamType) -> Entry | tuple[str, str]:
     """Build an :class:`Entry` for the catalogue module.
 
     A template that does not compile is returned as ``(event_id, problem)``
@@ -72,15 +82,18 @@ def entry(
         compiled = Template(template)
     except ValueError as exc:
         return (event_id, f"template: {exc}")
-    return Entry(event_id, resource_type, level, compiled, params)
+    return Entry(event_id, event_type, category, level, compiled, params)
 
 
 def _entry_problems(e: Entry) -> list[str]:
     problems = []
     if not _EVENT_ID.fullmatch(e.event_id):
         problems.append("event ID must be 3-64 characters A-Z 0-9 _ starting with a letter")
-    if not _RESOURCE_TYPE.fullmatch(e.resource_type):
-        problems.append("resource type must be lowercase a-z 0-9 _ (at most 32)")
+    if not _EVENT_TYPE.fullmatch(e.event_type):
+        problems.append("event type must be <resource>.<action>[.completed|.failed] in "
+                        "lowercase a-z 0-9 _")
+    if e.category not in CATEGORIES:
+        problems.append(f"category must be one of {', '.join(CATEGORIES)}")
     if e.level not in LEVELS:
         problems.append(f"level must be one of {', '.join(LEVELS)}")
     declared = set(e.params)
@@ -105,11 +118,28 @@ def _entry_problems(e: Entry) -> list[str]:
     return problems
 
 
-class Catalogue:
-    """A checked, immutable set of entries keyed by event ID."""
+_STEP_ID = re.compile(r"[A-Z][A-Z0-9_]{2,63}")
+STEP_TYPES = ("creating", "scaling", "deleting", "upgrading")
 
-    def __init__(self, entries: Iterable[Entry | tuple[str, str]]) -> None:
-        problems: list[str] = []
+
+def _step_problems(steps: Mapping[str, str]) -> list[str]:
+    problems = []
+    for key, label in steps.items():
+        if not _STEP_ID.fullmatch(key):
+            problems.append(f"step {key!r}: name must be 3-64 characters A-Z 0-9 _")
+        for p in text_problems(label, allow_placeholders=False):
+            problems.append(f"step {key}: {p}")
+    return problems
+
+
+class Catalogue:
+    """A checked, immutable set of entries keyed by event ID, and the
+    sanctioned names of provisioning steps."""
+
+    def __init__(self, entries: Iterable[Entry | tuple[str, str]],
+                 steps: Mapping[str, str] | None = None) -> None:
+        self.steps = dict(steps or {})
+        problems: list[str] = _step_problems(self.steps)
         by_id: dict[str, Entry] = {}
         for e in entries:
             if isinstance(e, tuple):  # a template that did not compile
@@ -167,7 +197,7 @@ class Catalogue:
             replaced[event_id] = dataclasses.replace(original, template=template)
         if problems:
             raise CatalogueError(f"invalid {source}:\n  " + "\n  ".join(problems))
-        return Catalogue(replaced.values())
+        return Catalogue(replaced.values(), self.steps)
 
 
 def read_override_file(path: str) -> dict[str, str]:
@@ -200,7 +230,7 @@ def sanctioned() -> Catalogue:
     """The catalogue as reviewed, without operator overrides."""
     from collector import sanctioned as module
 
-    return Catalogue(module.ENTRIES)
+    return Catalogue(module.ENTRIES, module.STEPS)
 
 
 def load(conf: cfg.ConfigOpts) -> Catalogue:

@@ -24,7 +24,7 @@ from collector.sanitise import excerpt
 # The context keys herald reads; the others (roles, auth_token...) are never
 # copied, so they cannot leak anywhere.
 CONTEXT_KEYS = ("project_id", "tenant", "project", "user_id", "user", "request_id",
-                "resource_uuid")
+                "resource_uuid", "session_id", "active_claim")
 _PREFIXED = tuple((key, "_context_" + key) for key in CONTEXT_KEYS)
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9._:@-]{1,255}", re.ASCII)
 

@@ -35,8 +35,8 @@ class UserMessage:
     """An accepted notification rendered from the catalogue.
 
     ``user_message`` is built only from a catalogue template and checked
-    parameters. ``publisher_id`` (often a host name) is kept for operators
-    and must never be shown to users.
+    parameters. ``publisher_id`` (often a host name), ``session_id`` and
+    ``claim`` are kept for operators and must never be shown to users.
     """
 
     id: str
@@ -52,6 +52,13 @@ class UserMessage:
     publisher_id: str | None
     created_at: datetime.datetime
     expires_at: datetime.datetime
+    event_type: str | None = None
+    category: str | None = None
+    parent_id: str | None = None
+    #: None until resolved: the parent's root, the parent, or the message itself
+    root_id: str | None = None
+    session_id: str | None = None
+    claim: str | None = None
 
 
 @dataclasses.dataclass(slots=True)

@@ -14,12 +14,12 @@ import datetime
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from oslo_config import cfg
 
-from collector import envelope, reporting
+from collector import envelope, reporting, trees
 from collector.catalogue import Catalogue
 from collector.dispatcher import Dispatcher
 from collector.exceptions import InvalidNotification
@@ -85,6 +85,12 @@ class AttemptLog(Protocol):
     def end_attempt(self, key: str) -> None: ...
 
 
+class EventTrees(Protocol):
+    """Where parents' roots are looked up (``storage``)."""
+
+    def roots(self, parents: Mapping[str, str]) -> dict[str, str]: ...
+
+
 class MessageFilter(Protocol):
     def drops(self, message: UserMessage, notification: Notification) -> bool: ...
 
@@ -107,9 +113,11 @@ class Pipeline:
         filters: Sequence[MessageFilter] = (),
         clock: Callable[[], datetime.datetime] = utcnow,
         attempts: AttemptLog | None = None,
+        trees: EventTrees | None = None,
     ) -> None:
         group = conf.collector
         self.attempts = attempts
+        self.trees = trees
         self.max_attempts = group.max_delivery_attempts
         self.validator = Validator.from_conf(conf, catalogue)
         self.dispatchers = list(dispatchers)
@@ -216,6 +224,8 @@ class Pipeline:
             accepted.append((i, message))
 
         self.holder.note_new_batch()
+        if accepted and not self._resolve_roots([m for _, m in accepted], keepalive):
+            return [Outcome.RETRY] * len(batch)
         if accepted and not self._dispatch(batch, accepted, rejected, received_at, keepalive):
             return [Outcome.RETRY] * len(batch)
         if rejected:
@@ -247,6 +257,18 @@ class Pipeline:
 
         return self.holder.run([(f"dispatcher {d.name}", step_for(d)) for d in self.dispatchers],
                                keepalive)
+
+    def _resolve_roots(self, messages: list[UserMessage],
+                       keepalive: Callable[[], None] | None) -> bool:
+        """Complete event trees; False if storage is down and we stop."""
+        asked, stored = trees.to_look_up(messages), {}
+        if asked and self.trees is not None:
+            lookup = self.trees
+            if not self.holder.run([("event trees",
+                                     lambda: stored.update(lookup.roots(asked)))], keepalive):
+                return False
+        trees.resolve(messages, stored)
+        return True
 
     def _decode(self, item: Inbound) -> Notification:
         if item.body is not None:

@@ -8,6 +8,9 @@ the daemon rather than reaching users):
 * every ``{placeholder}`` is a declared, typed parameter and every declared
   parameter is used; values are checked against their type before use.
 * no markup, no control characters, at most 300 characters per template.
+* an event type is ``<resource>.<action>[.completed|.failed]``, its first
+  part naming the resource kind; a category is one of state, alarm, action,
+  system, user; the level (ERROR, WARNING, INFO) is the severity.
 * never put hosts, back-end names, exception text or anything operators
   would not show a customer into a template or a Choice phrase.
 
@@ -122,147 +125,178 @@ OPERATIONS = Choice(
     }
 )
 
+# Provisioning steps (Sahara's event log): the names users see while a long
+# operation runs, keyed by the name services send in a notification's
+# ``step`` block. Sanctioned text like templates.
+STEPS = {
+    "LAUNCH_INSTANCES": "Launching instances",
+    "WAIT_FOR_SSH": "Waiting for ssh",
+    "CONFIGURE_INSTANCES": "Configuring instances",
+    "START_SERVICES": "Starting services",
+    "ADD_INSTANCES": "Adding instances",
+    "DECOMMISSION_INSTANCES": "Decommissioning instances",
+    "DELETE_INSTANCES": "Deleting instances",
+}
+
 ENTRIES = [
     # -- volumes -------------------------------------------------------------
     entry(
-        "VOLUME_CREATE_NO_CAPACITY", "volume", "ERROR",
+        "VOLUME_CREATE_NO_CAPACITY", "volume.create.failed", "action", "ERROR",
         "Volume {volume_id} could not be created: no storage back end has "
         "{size_gb} GB of free capacity.",
         volume_id=UUID(), size_gb=SIZE_GB,
     ),
     entry(
-        "VOLUME_CREATE_QUOTA_EXCEEDED", "volume", "ERROR",
+        "VOLUME_CREATE_QUOTA_EXCEEDED", "volume.create.failed", "user", "ERROR",
         "Volume {volume_id} could not be created: the project's {quota} quota is used up.",
         volume_id=UUID(), quota=BLOCK_QUOTAS,
     ),
     entry(
-        "VOLUME_CREATE_FROM_SNAPSHOT_FAILED", "volume", "ERROR",
+        "VOLUME_CREATE_FROM_SNAPSHOT_FAILED", "volume.create.failed", "action", "ERROR",
         "Volume {volume_id} could not be created from snapshot {snapshot_id}: {reason}.",
         volume_id=UUID(), snapshot_id=UUID(), reason=SNAPSHOT_REASONS,
     ),
     entry(
-        "VOLUME_ATTACH_FAILED", "volume", "ERROR",
+        "VOLUME_ATTACH_FAILED", "volume.attach.failed", "action", "ERROR",
         "Volume {volume_id} could not be attached to instance {instance_id}: {reason}.",
         volume_id=UUID(), instance_id=UUID(), reason=ATTACH_REASONS,
     ),
     entry(
-        "VOLUME_ATTACH_REVERTED", "volume", "WARNING",
+        "VOLUME_ATTACH_REVERTED", "volume.attach.failed", "state", "WARNING",
         "Volume {volume_id} is available again: attaching it to instance "
         "{instance_id} did not complete.",
         volume_id=UUID(), instance_id=UUID(),
     ),
     entry(
-        "VOLUME_EXTEND_FAILED", "volume", "ERROR",
+        "VOLUME_EXTEND_FAILED", "volume.extend.failed", "action", "ERROR",
         "Volume {volume_id} could not be extended to {new_size_gb} GB: {reason}. "
         "It remains usable at its previous size.",
         volume_id=UUID(), new_size_gb=SIZE_GB, reason=EXTEND_REASONS,
     ),
     entry(
-        "VOLUME_RETYPE_FAILED", "volume", "ERROR",
+        "VOLUME_RETYPE_FAILED", "volume.retype.failed", "action", "ERROR",
         "Volume {volume_id} could not be changed to type {volume_type}: {reason}.",
         volume_id=UUID(), volume_type=Identifier(64), reason=RETYPE_REASONS,
     ),
     entry(
-        "VOLUME_RETYPE_COMPLETED", "volume", "INFO",
+        "VOLUME_RETYPE_COMPLETED", "volume.retype.completed", "action", "INFO",
         "Volume {volume_id} now has type {volume_type}.",
         volume_id=UUID(), volume_type=Identifier(64),
     ),
     entry(
-        "VOLUME_DELETE_FAILED", "volume", "ERROR",
+        "VOLUME_DELETE_FAILED", "volume.delete.failed", "action", "ERROR",
         "Volume {volume_id} could not be deleted: {reason}.",
         volume_id=UUID(), reason=DELETE_REASONS,
     ),
     entry(
-        "VOLUME_GROUP_BACKEND_MISMATCH", "volume", "ERROR",
+        "VOLUME_GROUP_BACKEND_MISMATCH", "volume.group_add.failed", "action", "ERROR",
         "Volume {volume_id} could not be added to group {group_id}: the volume "
         "and the group are on different storage back ends.",
         volume_id=UUID(), group_id=UUID(),
     ),
     entry(
-        "VOLUME_UNKNOWN_ERROR", "volume", "ERROR",
+        "VOLUME_UNKNOWN_ERROR", "volume.operation.failed", "system", "ERROR",
         "The {operation} of volume {volume_id} failed because of an unexpected "
         "error. Quote the request ID when you contact support.",
         volume_id=UUID(), operation=OPERATIONS,
     ),
     # -- snapshots -----------------------------------------------------------
     entry(
-        "SNAPSHOT_CREATE_FAILED", "snapshot", "ERROR",
+        "SNAPSHOT_CREATE_FAILED", "snapshot.create.failed", "action", "ERROR",
         "Snapshot {snapshot_id} of volume {volume_id} could not be created: {reason}.",
         snapshot_id=UUID(), volume_id=UUID(), reason=SNAPSHOT_REASONS,
     ),
     entry(
-        "SNAPSHOT_CREATE_QUOTA_EXCEEDED", "snapshot", "ERROR",
+        "SNAPSHOT_CREATE_QUOTA_EXCEEDED", "snapshot.create.failed", "user", "ERROR",
         "A snapshot of volume {volume_id} could not be created: the project's "
         "{quota} quota is used up.",
         volume_id=UUID(), quota=BLOCK_QUOTAS,
     ),
     entry(
-        "SNAPSHOT_DELETE_FAILED", "snapshot", "ERROR",
+        "SNAPSHOT_DELETE_FAILED", "snapshot.delete.failed", "action", "ERROR",
         "Snapshot {snapshot_id} could not be deleted: {reason}.",
         snapshot_id=UUID(), reason=SNAPSHOT_REASONS,
     ),
     # -- backups -------------------------------------------------------------
     entry(
-        "BACKUP_CREATE_FAILED", "backup", "ERROR",
+        "BACKUP_CREATE_FAILED", "backup.create.failed", "action", "ERROR",
         "Backup {backup_id} of volume {volume_id} could not be created: {reason}.",
         backup_id=UUID(), volume_id=UUID(), reason=BACKUP_REASONS,
     ),
     entry(
-        "BACKUP_RESTORE_FAILED", "backup", "ERROR",
+        "BACKUP_RESTORE_FAILED", "backup.restore.failed", "action", "ERROR",
         "Backup {backup_id} could not be restored to volume {volume_id}: {reason}.",
         backup_id=UUID(), volume_id=UUID(), reason=BACKUP_REASONS,
     ),
     entry(
-        "BACKUP_QUOTA_EXCEEDED", "backup", "ERROR",
+        "BACKUP_QUOTA_EXCEEDED", "backup.create.failed", "user", "ERROR",
         "A backup of volume {volume_id} could not be created: the project's "
         "{quota} quota is used up.",
         volume_id=UUID(), quota=BLOCK_QUOTAS,
     ),
     # -- shares --------------------------------------------------------------
     entry(
-        "SHARE_CREATE_NO_CAPACITY", "share", "ERROR",
+        "SHARE_CREATE_NO_CAPACITY", "share.create.failed", "action", "ERROR",
         "Share {share_id} could not be created: no share back end has {size_gb} GB "
         "of free capacity.",
         share_id=UUID(), size_gb=SIZE_GB,
     ),
     entry(
-        "SHARE_CREATE_QUOTA_EXCEEDED", "share", "ERROR",
+        "SHARE_CREATE_QUOTA_EXCEEDED", "share.create.failed", "user", "ERROR",
         "Share {share_id} could not be created: the project's {quota} quota is used up.",
         share_id=UUID(), quota=SHARE_QUOTAS,
     ),
     entry(
-        "SHARE_EXTEND_FAILED", "share", "ERROR",
+        "SHARE_EXTEND_FAILED", "share.extend.failed", "action", "ERROR",
         "Share {share_id} could not be extended to {new_size_gb} GB: {reason}.",
         share_id=UUID(), new_size_gb=SIZE_GB, reason=SHARE_REASONS,
     ),
     entry(
-        "SHARE_ACCESS_RULE_FAILED", "share", "WARNING",
+        "SHARE_ACCESS_RULE_FAILED", "share.allow_access.failed", "action", "WARNING",
         "Access rule {rule_id} of share {share_id} could not be applied: {reason}.",
         rule_id=UUID(), share_id=UUID(), reason=SHARE_REASONS,
     ),
     # -- instances -----------------------------------------------------------
     entry(
-        "INSTANCE_BOOT_NO_VALID_HOST", "instance", "ERROR",
+        "INSTANCE_BOOT_NO_VALID_HOST", "instance.create.failed", "action", "ERROR",
         "Instance {instance_name} ({instance_id}) could not be started: no host "
         "has enough free resources for flavor {flavor}.",
         instance_name=Name(64), instance_id=UUID(), flavor=Identifier(64),
     ),
     entry(
-        "INSTANCE_CREATE_QUOTA_EXCEEDED", "instance", "ERROR",
+        "INSTANCE_CREATE_QUOTA_EXCEEDED", "instance.create.failed", "user", "ERROR",
         "Instance {instance_id} could not be created: the project's {quota} "
         "quota is used up.",
         instance_id=UUID(), quota=COMPUTE_QUOTAS,
     ),
     entry(
-        "INSTANCE_RESIZE_FAILED", "instance", "ERROR",
+        "INSTANCE_RESIZE_FAILED", "instance.resize.failed", "action", "ERROR",
         "Instance {instance_id} could not be resized to flavor {flavor}: {reason}. "
         "It keeps running with its previous flavor.",
         instance_id=UUID(), flavor=Identifier(64), reason=RESIZE_REASONS,
     ),
     entry(
-        "INSTANCE_UNKNOWN_ERROR", "instance", "ERROR",
+        "INSTANCE_UNKNOWN_ERROR", "instance.operation.failed", "system", "ERROR",
         "The {operation} of instance {instance_id} failed because of an unexpected "
         "error. Quote the request ID when you contact support.",
         instance_id=UUID(), operation=OPERATIONS,
+    ),
+    # -- clusters: provisioning, reported step by step ---------------------
+    entry(
+        "CLUSTER_INSTANCE_READY", "cluster.provision", "state", "INFO",
+        "Instance {instance_name} of cluster {cluster_id} finished its part of the "
+        "current step.",
+        instance_name=Name(64), cluster_id=UUID(),
+    ),
+    entry(
+        "CLUSTER_INSTANCE_FAILED", "cluster.provision.failed", "action", "ERROR",
+        "Instance {instance_name} of cluster {cluster_id} failed during provisioning. "
+        "Quote error {error_id} when you contact support.",
+        instance_name=Name(64), cluster_id=UUID(), error_id=UUID(),
+    ),
+    entry(
+        "CLUSTER_PROVISIONED", "cluster.provision.completed", "state", "INFO",
+        "Cluster {cluster_id} is ready.",
+        cluster_id=UUID(),
     ),
 ]

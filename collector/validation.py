@@ -58,6 +58,27 @@ _ident_match = _IDENT.fullmatch
 _PUBLISHER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,254}", re.ASCII).fullmatch
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
+
+
+def _uuid_field(payload: dict[str, Any], name: str) -> str | None:
+    """An optional message id given by the emitter (its own id, so that it
+    can name it as the parent of later events): a canonical UUID."""
+    value = payload.get(name)
+    if value is None:
+        return None
+    if type(value) is not str or _UUID.fullmatch(value.lower()) is None:
+        raise InvalidNotification("bad_field", f"{name} {excerpt(value)} is not a UUID")
+    return value.lower()
+
+
+def _operator_only(value: Any, limit: int) -> str | None:
+    """Context identifiers kept for operators: stored when plain, else not."""
+    if type(value) is str and len(value) <= limit and _ident_match(value):
+        return value
+    return None
+
+
 def new_id() -> str:
     """A random (version 4) UUID string, as ``str(uuid.uuid4())`` but with
     one urandom call and no UUID object: it is made for every message."""
@@ -145,8 +166,14 @@ class Validator:
         text = entry.template.render(self._params(entry.event_id, entry.params, payload))
         created_at = self._created_at(n.timestamp, received_at)
         publisher = n.publisher_id
+        message_id = _uuid_field(payload, "id") or new_id()
+        parent_id = _uuid_field(payload, "parent_id")
+        root_id = _uuid_field(payload, "root_id")
+        if root_id is None and parent_id is None:
+            root_id = message_id  # the first event of its own chain
+        context = n.context
         return UserMessage(
-            id=new_id(),
+            id=message_id,
             message_id=n.message_id,
             project_id=project_id,
             user_id=_field(n, "user_id"),
@@ -160,6 +187,12 @@ class Validator:
             publisher_id=publisher if publisher and _PUBLISHER(publisher) else None,
             created_at=created_at,
             expires_at=created_at + self.ttl,
+            event_type=entry.event_type,
+            category=entry.category,
+            parent_id=parent_id,
+            root_id=root_id,  # None: the pipeline resolves it from the parent
+            session_id=_operator_only(context.get("session_id"), 128),
+            claim=_operator_only(context.get("active_claim"), 255),
         )
 
     @staticmethod

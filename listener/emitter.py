@@ -25,7 +25,7 @@ import oslo_messaging
 
 from collector import catalogue as catalogue_mod
 from collector.model import Notification, UserMessage, utcnow
-from collector.validation import Validator
+from collector.validation import Validator, new_id
 
 #: catalogue level -> oslo notification priority
 PRIORITY = {"ERROR": "error", "WARNING": "warn", "INFO": "info"}
@@ -67,7 +67,12 @@ class Emitter:
 
     def emit(self, context: Any, event_id: str, params: dict[str, Any] | None = None,
              **fields: str | None) -> UserMessage:
-        """Check, then publish with the priority matching the entry's level."""
+        """Check, then publish with the priority matching the entry's level.
+
+        The returned message's ``id`` is the one herald will store: pass it
+        as ``parent_id`` of the events this one causes.
+        """
+        fields.setdefault("id", new_id())
         payload = self.payload(event_id, params, **fields)
         message = self.check(context, payload)
         getattr(self.notifier, PRIORITY[message.message_level])(context, EVENT_TYPE, payload)

@@ -12,6 +12,7 @@ from oslo_config import cfg
 
 import collector.catalogue
 import collector.dispatcher
+import collector.filters
 import collector.holding
 import collector.pipeline
 import collector.validation
@@ -44,6 +45,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
             collector.holding.OPTS,
         ))),
         ("database", list(storage.engine.OPTS)),
+        ("filters", list(collector.filters.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
         ("storage", list(storage.reaper.OPTS)),
     ]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 
 import storage
-from collector import catalogue, dispatcher
+from collector import catalogue, dispatcher, filters
 from collector.exceptions import CatalogueError, ConfigurationError
 from collector.pipeline import Pipeline
 from listener import intake
@@ -45,6 +45,7 @@ def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     merely down are waited for by the workers instead.
     """
     cat = catalogue.load(conf)
+    filters.from_conf(conf)  # a bad pattern stops start-up here
     name = intake.choose(conf)
     if name == "kombu":
         from listener import rabbit
@@ -81,7 +82,8 @@ class ListenerService(cotyledon.Service):
                 return
             dispatchers = dispatcher.load(self.conf, store=store)
             self.pipeline = Pipeline(self.conf, catalogue.load(self.conf), dispatchers, store,
-                                     self.stop, attempts=store)
+                                     self.stop, filters=filters.from_conf(self.conf),
+                                     attempts=store, trees=store)
             intake.load(self.conf, self.pipeline, self.stop).run()
         finally:
             for d in dispatchers:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from oslo_config import cfg
@@ -20,11 +20,13 @@ from collector.dispatcher import Refusal
 from collector.model import Rejection, UserMessage
 
 #: columns a user may see, in API order
-USER_FIELDS = ("id", "project_id", "request_id", "event_id", "resource_type", "resource_uuid",
-               "message_level", "user_message", "created_at", "expires_at")
-#: filters a read API may pass to :meth:`Connection.list_messages`
-MESSAGE_FILTERS = ("resource_type", "resource_uuid", "event_id", "message_level", "request_id",
-                   "user_id")
+USER_FIELDS = ("id", "project_id", "request_id", "event_id", "event_type", "category",
+               "resource_type", "resource_uuid", "message_level", "user_message", "parent_id",
+               "root_id", "created_at", "expires_at")
+#: filters a read API may pass to :meth:`Connection.list_messages`; root_id
+#: gives a whole conversation, parent_id the children of a message
+MESSAGE_FILTERS = ("resource_type", "resource_uuid", "event_id", "event_type", "category",
+                   "message_level", "request_id", "user_id", "parent_id", "root_id")
 
 
 @dataclasses.dataclass(slots=True)
@@ -68,6 +70,11 @@ class Connection(abc.ABC):
         Returns messages the database refuses for good (a row error);
         raises ``StorageUnavailable`` when the database is the problem.
         """
+
+    @abc.abstractmethod
+    def roots(self, parents: Mapping[str, str]) -> dict[str, str]:
+        """``{parent id: root id}`` for the stored parents among ``parents``
+        (``{parent id: project id}``): a parent of another project is unknown."""
 
     @abc.abstractmethod
     def record(self, rejections: Sequence[Rejection]) -> None:

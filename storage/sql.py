@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
@@ -85,6 +86,19 @@ class SQLConnection(Connection):
             except sa_exc.SQLAlchemyError as exc:
                 raise engines.unavailable(exc) from exc
         return refusals
+
+    def roots(self, parents: Mapping[str, str]) -> dict[str, str]:
+        if not parents:
+            return {}
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(messages.c.id, messages.c.project_id,
+                                              messages.c.root_id)
+                                    .where(messages.c.id.in_(list(parents))))
+                return {r.id: r.root_id or r.id for r in rows
+                        if parents.get(r.id) == r.project_id}
+        except sa_exc.SQLAlchemyError as exc:
+            raise engines.unavailable(exc) from exc
 
     def record(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:

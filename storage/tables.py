@@ -43,10 +43,22 @@ messages = sa.Table(
     sa.Column("publisher_id", sa.String(255)),
     sa.Column("created_at", DateTime, nullable=False),
     sa.Column("expires_at", DateTime, nullable=False),
+    # the catalogue entry's <resource>.<action>[.completed|.failed] and category
+    sa.Column("event_type", sa.String(96)),
+    sa.Column("category", sa.String(16)),
+    # event trees: the message that caused this one, and the first of the chain
+    sa.Column("parent_id", sa.String(36)),
+    sa.Column("root_id", sa.String(36)),
+    # who triggered it, for operators only (never returned to users)
+    sa.Column("session_id", sa.String(128)),
+    sa.Column("claim", sa.String(255)),
     # the read API: one project, newest first, keyset pagination on (created_at, id)
     sa.Index(None, "project_id", "created_at", "id"),
     # the reaper: oldest expiry first
     sa.Index(None, "expires_at"),
+    # "all messages of this conversation", "children of this message"
+    sa.Index(None, "project_id", "root_id"),
+    sa.Index(None, "project_id", "parent_id"),
     **MYSQL_ARGS,
 )
 

@@ -25,7 +25,9 @@ def msg(n, project="proj-a", created=None, ttl_days=30, **kw):
                   user_id="u1", request_id=f"req-{n}", event_id="VOLUME_DELETE_FAILED",
                   resource_type="volume", resource_uuid=f"vol-{n % 3}", message_level="ERROR",
                   user_message=f"Volume {n} could not be deleted.", publisher_id="volume.host-a",
-                  created_at=created, expires_at=created + datetime.timedelta(days=ttl_days))
+                  created_at=created, expires_at=created + datetime.timedelta(days=ttl_days),
+                  event_type="volume.delete.failed", category="action", session_id="sess-1",
+                  claim="group:ops")
     fields.update(kw)
     return UserMessage(**fields)
 
@@ -202,6 +204,28 @@ class TestProjectScopedReads:
                 filled.list_messages(bad)
             with pytest.raises(ValueError):
                 filled.get_message(bad, "x")
+
+
+class TestEventTrees:
+    def test_conversation_and_children_are_queryable_per_project(self, store):
+        root = msg(0, root_id=None)
+        root.root_id = root.id
+        child = msg(1, parent_id=root.id, root_id=root.id)
+        grandchild = msg(2, parent_id=child.id, root_id=root.id)
+        elsewhere = msg(3, project="proj-b", parent_id=root.id, root_id=root.id)
+        store.insert_messages([root, child, grandchild, elsewhere, msg(4)])
+        conversation = store.list_messages("proj-a", root_id=root.id, newest_first=False)
+        assert [m["id"] for m in conversation] == [root.id, child.id, grandchild.id]
+        assert [m["id"] for m in store.list_messages("proj-a", parent_id=root.id)] == [child.id]
+        assert store.roots({child.id: "proj-a", elsewhere.id: "proj-a"}) == {child.id: root.id}
+        row = store.get_message("proj-a", child.id)
+        assert (row["event_type"], row["category"], row["parent_id"]) == (
+            "volume.delete.failed", "action", root.id)
+        assert "session_id" not in row and "claim" not in row
+
+    def test_no_update_path_for_content(self, store):
+        """Messages are immutable: the store offers no way to change one."""
+        assert not [name for name in dir(store) if "update" in name.lower()]
 
 
 class TestReaper:

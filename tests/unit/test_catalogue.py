@@ -37,7 +37,9 @@ def test_every_entry_renders_its_examples_within_bounds(sanctioned):
 def test_describe_is_json_with_typed_params(sanctioned):
     d = sanctioned.get("VOLUME_EXTEND_FAILED").describe()
     assert json.loads(json.dumps(d)) == d
-    assert set(d) == {"event_id", "resource_type", "level", "template", "params"}
+    assert set(d) == {"event_id", "event_type", "category", "resource_type", "level",
+                      "template", "params"}
+    assert (d["event_type"], d["category"]) == ("volume.extend.failed", "action")
     assert d["params"]["volume_id"] == "uuid"
     assert d["params"]["new_size_gb"] == "integer[1..1048576]"
 
@@ -50,15 +52,18 @@ def _bad(*entries):
 
 def test_all_problems_are_reported_together():
     msg = _bad(
-        entry("DUP_ID", "volume", "ERROR", "First {a}.", a=UUID()),
-        entry("DUP_ID", "volume", "ERROR", "Second {a}.", a=UUID()),
-        entry("UNDECLARED", "volume", "ERROR", "Uses {b}."),
-        entry("UNUSED", "volume", "ERROR", "Uses nothing.", a=UUID()),
-        entry("BAD_LEVEL", "volume", "FATAL", "Text."),
-        entry("BAD_TEMPLATE", "volume", "ERROR", "<b>no</b>"),
-        entry("bad_id", "volume", "ERROR", "Text."),
-        entry("BAD_RESOURCE", "Volume", "ERROR", "Text."),
-        entry("BAD_PHRASE", "volume", "ERROR", "R: {r}.", r=Choice({"x": "evil\n<b>"})),
+        entry("DUP_ID", "volume.test.failed", "action", "ERROR", "First {a}.", a=UUID()),
+        entry("DUP_ID", "volume.test.failed", "action", "ERROR", "Second {a}.", a=UUID()),
+        entry("UNDECLARED", "volume.test.failed", "action", "ERROR", "Uses {b}."),
+        entry("UNUSED", "volume.test.failed", "action", "ERROR", "Uses nothing.", a=UUID()),
+        entry("BAD_LEVEL", "volume.test.failed", "action", "FATAL", "Text."),
+        entry("BAD_TEMPLATE", "volume.test.failed", "action", "ERROR", "<b>no</b>"),
+        entry("bad_id", "volume.test.failed", "action", "ERROR", "Text."),
+        entry("BAD_TYPE", "Volume.create", "action", "ERROR", "Text."),
+        entry("BAD_SUFFIX", "volume.create.done", "action", "ERROR", "Text."),
+        entry("BAD_CATEGORY", "volume.create", "audit", "ERROR", "Text."),
+        entry("BAD_PHRASE", "volume.test.failed", "action", "ERROR", "R: {r}.",
+              r=Choice({"x": "evil\n<b>"})),
     )
     for expected in ("DUP_ID: duplicate event ID",
                      "UNDECLARED: placeholder {b} is not a declared parameter",
@@ -66,14 +71,17 @@ def test_all_problems_are_reported_together():
                      "BAD_LEVEL: level must be one of",
                      "BAD_TEMPLATE: template: markup",
                      "bad_id: event ID must be",
-                     "BAD_RESOURCE: resource type must be lowercase",
+                     "BAD_TYPE: event type must be <resource>.<action>",
+                     "BAD_SUFFIX: event type must be",
+                     "BAD_CATEGORY: category must be one of state, alarm, action",
                      "BAD_PHRASE: parameter 'r' phrase for 'x'"):
         assert expected in msg
 
 
 def test_rendered_length_is_bounded():
     long_choice = Choice({"x": "y" * 300})
-    msg = _bad(entry("TOO_LONG", "volume", "ERROR", "{a} {b} {c} {d}", a=long_choice,
+    msg = _bad(entry("TOO_LONG", "volume.test.failed", "action", "ERROR", "{a} {b} {c} {d}",
+                     a=long_choice,
                      b=long_choice, c=long_choice, d=long_choice))
     assert "TOO_LONG: rendered text can reach 1203 > 1024" in msg
 
@@ -83,7 +91,8 @@ def test_empty_catalogue_is_refused():
 
 
 class TestOverrides:
-    base = Catalogue([entry("VOL_X", "volume", "ERROR", "Volume {v} failed: {n}.",
+    base = Catalogue([entry("VOL_X", "volume.test.failed", "action", "ERROR",
+                            "Volume {v} failed: {n}.",
                             v=UUID(), n=Integer())])
 
     def test_reword(self):
@@ -135,3 +144,18 @@ class TestOverrideFile:
         f = tmp_path / "empty.yaml"
         f.write_text("")
         assert catalogue.read_override_file(str(f)) == {}
+
+
+def test_every_entry_has_a_nuvla_style_type_and_category(sanctioned):
+    for e in sanctioned:
+        assert e.event_type.split(".")[0] == e.resource_type
+        assert e.category in catalogue.CATEGORIES
+    assert {e.category for e in sanctioned} >= {"action", "state", "user", "system"}
+
+
+def test_steps_are_sanctioned_text(sanctioned):
+    assert sanctioned.steps["LAUNCH_INSTANCES"] == "Launching instances"
+    with pytest.raises(CatalogueError, match="step BAD: markup"):
+        Catalogue(list(sanctioned), {"BAD": "<b>x</b>"})
+    overridden = sanctioned.with_overrides({})
+    assert overridden.steps == sanctioned.steps

@@ -30,7 +30,8 @@ def test_emit_checks_then_publishes_with_the_level_priority(emitter):
     assert priority == "INFO" and message["event_type"] == "user_message.create"
     assert m.project_id == "p1" and ctxt.project_id == "p1"  # from the context
     assert message["payload"] == {"event_id": "VOLUME_RETYPE_COMPLETED", "resource_uuid": VOL,
-                                  "params": {"volume_id": VOL, "volume_type": "ssd"}}
+                                  "params": {"volume_id": VOL, "volume_type": "ssd"},
+                                  "id": m.id}  # so that later events can name it as parent
 
 
 def test_nothing_is_sent_when_the_check_fails(emitter):

@@ -23,7 +23,9 @@ def test_catalogue_list_json(capsys, conffile):
     rc, out, _ = run(capsys, "--config-file", conffile, "catalogue", "list", "--format", "json")
     entries = json.loads(out)
     assert rc == 0 and len(entries) >= 20
-    assert set(entries[0]) == {"event_id", "resource_type", "level", "template", "params"}
+    # the v1 contract, plus issue 5's event type and category
+    assert set(entries[0]) >= {"event_id", "resource_type", "level", "template", "params"}
+    assert {"event_type", "category"} <= set(entries[0])
 
 
 def test_catalogue_check(capsys, tmp_path, conffile):

@@ -104,9 +104,6 @@ def valid_value(ptype):
     return st.from_regex(r"[a-zA-Z0-9é数]{1,10}( [a-z0-9#,()]{1,10}){0,2}", fullmatch=True)
 
 
-OUTCOMES: dict[str, int] = {}
-
-
 @st.composite
 def notifications(draw):
     payload = mostly(draw, draw(payloads()), json_value, bad_in=10)
@@ -124,11 +121,9 @@ def test_validator_renders_only_sanctioned_text_or_rejects(n):
     try:
         m = VALIDATOR.accept(n, utcnow())
     except InvalidNotification as exc:
-        OUTCOMES[exc.code] = OUTCOMES.get(exc.code, 0) + 1
         assert exc.code in CODES
         assert not re.search(r"[\x00-\x1f\x7f\u2028\u202e]", exc.detail)
         return
-    OUTCOMES["accepted"] = OUTCOMES.get("accepted", 0) + 1
     assert PATTERNS[m.event_id].fullmatch(m.user_message), m.user_message
     assert not re.search(r"[\x00-\x1f\x7f<>{}$%\u202e\u2028]", m.user_message)
     for field in ("project_id", "user_id", "request_id", "resource_uuid"):
@@ -136,10 +131,25 @@ def test_validator_renders_only_sanctioned_text_or_rejects(n):
         assert value is None or re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:@-]*", value)
 
 
-def test_the_property_test_exercises_both_outcomes():
-    """Not vacuous: runs after the property test above (file order)."""
-    assert OUTCOMES.get("accepted", 0) >= 30, OUTCOMES
-    assert sum(v for k, v in OUTCOMES.items() if k != "accepted") >= 30, OUTCOMES
+def test_the_strategy_exercises_both_outcomes():
+    """The property above is not vacuous: its strategy produces accepted and
+    rejected notifications alike (a derandomized run of the same strategy,
+    so this guard is deterministic; the property itself explores freely)."""
+    outcomes: dict[str, int] = {}
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(n=notifications())
+    def count(n):
+        try:
+            VALIDATOR.accept(n, utcnow())
+            outcomes["accepted"] = outcomes.get("accepted", 0) + 1
+        except InvalidNotification as exc:
+            outcomes[exc.code] = outcomes.get(exc.code, 0) + 1
+
+    count()
+    assert outcomes.get("accepted", 0) >= 30, outcomes
+    assert sum(v for k, v in outcomes.items() if k != "accepted") >= 30, outcomes
 
 
 @FAST

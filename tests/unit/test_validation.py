@@ -157,3 +157,33 @@ def test_publisher_id_is_kept_only_when_plain(validator, publisher, stored):
     n = note(extend())
     n.publisher_id = publisher
     assert validator.accept(n, NOW).publisher_id == stored
+
+
+class TestEventModel:
+    PARENT = "11111111-2222-4333-8444-555555555555"
+
+    def test_type_category_and_own_root(self, validator):
+        m = validator.accept(note(extend()), NOW)
+        assert (m.event_type, m.category) == ("volume.extend.failed", "action")
+        assert m.parent_id is None and m.root_id == m.id
+
+    def test_emitter_chosen_id_parent_and_root(self, validator):
+        payload = extend() | {"id": self.PARENT.upper(), "parent_id": VOL}
+        m = validator.accept(note(payload), NOW)
+        assert (m.id, m.parent_id, m.root_id) == (self.PARENT, VOL, None)  # root: resolved later
+        m = validator.accept(note(extend() | {"parent_id": VOL, "root_id": self.PARENT}), NOW)
+        assert m.root_id == self.PARENT
+
+    @pytest.mark.parametrize("field", ["id", "parent_id", "root_id"])
+    def test_ids_must_be_uuids(self, validator, field):
+        code, detail = reject(validator, note(extend() | {field: "not-a-uuid"}))
+        assert code == "bad_field" and field in detail
+
+    def test_session_and_claim_are_kept_only_when_plain(self, validator):
+        ctx = {"project_id": "p", "session_id": "session/abc", "active_claim": "group/admins"}
+        m = validator.accept(note(extend(), context=ctx), NOW)
+        assert (m.session_id, m.claim) == (None, None)  # '/' is not in the allow-list
+        ctx = {"project_id": "p", "session_id": "sess-1", "active_claim": "group:admins"}
+        m = validator.accept(note(extend(), context=ctx), NOW)
+        assert (m.session_id, m.claim) == ("sess-1", "group:admins")
+        assert "sess-1" not in m.user_message
