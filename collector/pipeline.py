@@ -21,8 +21,9 @@ from oslo_config import cfg
 
 from collector import envelope, reporting, trees
 from collector.catalogue import Catalogue
-from collector.dispatcher import Dispatcher
+from collector.dispatcher import Dispatcher, Refusal
 from collector.exceptions import InvalidNotification
+from collector.fanout import Fanout
 from collector.holding import Holder
 from collector.model import Inbound, Notification, Outcome, Rejection, UserMessage, utcnow
 from collector.validation import Validator
@@ -120,10 +121,10 @@ class Pipeline:
         self.trees = trees
         self.max_attempts = group.max_delivery_attempts
         self.validator = Validator.from_conf(conf, catalogue)
-        self.dispatchers = list(dispatchers)
         self.quarantine = quarantine
         self.filters = list(filters)
         self.holder = Holder(conf, stop)
+        self.fanout = Fanout(dispatchers, self.holder)
         self.clock = clock
         self.max_size = group.max_notification_size
         self.body_cap = group.rejected_body_max_bytes
@@ -241,22 +242,16 @@ class Pipeline:
     def _dispatch(self, batch: Sequence[Inbound], accepted: list[tuple[int, UserMessage]],
                   rejected: list[tuple[int, Rejection]], received_at: datetime.datetime,
                   keepalive: Callable[[], None] | None) -> bool:
-        messages = [m for _, m in accepted]
         index = {id(m): i for i, m in accepted}
 
-        def step_for(d: Dispatcher) -> Callable[[], None]:
-            def step() -> None:
-                for refusal in d.dump(messages) or ():
-                    i = index[id(refusal.message)]
-                    m = refusal.message
-                    rejected.append((i, self._rejection(
-                        batch[i], None, refusal.code, f"{d.name}: {refusal.detail}",
-                        received_at, message_id=m.message_id, event_id=m.event_id,
-                        project_id=m.project_id, publisher_id=m.publisher_id)))
-            return step
+        def refused(d: Dispatcher, refusal: Refusal) -> None:
+            i, m = index[id(refusal.message)], refusal.message
+            rejected.append((i, self._rejection(
+                batch[i], None, refusal.code, f"{d.name}: {refusal.detail}", received_at,
+                message_id=m.message_id, event_id=m.event_id, project_id=m.project_id,
+                publisher_id=m.publisher_id)))
 
-        return self.holder.run([(f"dispatcher {d.name}", step_for(d)) for d in self.dispatchers],
-                               keepalive)
+        return self.fanout.dispatch([m for _, m in accepted], refused, keepalive)
 
     def _resolve_roots(self, messages: list[UserMessage],
                        keepalive: Callable[[], None] | None) -> bool:

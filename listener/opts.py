@@ -17,8 +17,10 @@ import collector.holding
 import collector.pipeline
 import collector.validation
 import listener.intake
+import listener.republisher
 import listener.service
 import storage.engine
+import storage.jsonfile
 import storage.reaper
 
 # herald's defaults for options of oslo.messaging, applied per config object
@@ -46,6 +48,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ))),
         ("database", list(storage.engine.OPTS)),
         ("filters", list(collector.filters.OPTS)),
+        ("dispatcher_messaging", list(listener.republisher.OPTS)),
+        ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
         ("storage", list(storage.reaper.OPTS)),
     ]

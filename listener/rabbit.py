@@ -101,12 +101,13 @@ class RabbitSettings:
             return random.choice(self.urls)
         return self.urls[attempt % len(self.urls)]
 
-    def connection(self, url: str) -> kombu.Connection:
+    def connection(self, url: str, confirm: bool = False) -> kombu.Connection:
+        """``confirm``: publishing waits for the broker's confirmation."""
         return kombu.Connection(
             url,
             transport=amqp_transport.Transport, ssl=self.ssl, heartbeat=self.heartbeat,
             login_method=self.login_method, connect_timeout=10,
-            transport_options={"client_properties": {
+            transport_options={"confirm_publish": confirm, "client_properties": {
                 "connection_name": f"herald-listener:{socket.gethostname()}:{os.getpid()}",
                 "product": "herald"}})
 
