@@ -30,6 +30,17 @@ class Notification:
     context: dict[str, Any]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class StepReport:
+    """A notification's ``step`` block: progress of a long operation."""
+
+    name: str            # a key of the catalogue's STEPS
+    type: str            # creating, scaling, deleting, upgrading
+    completed: int
+    total: int
+    successful: bool | None
+
+
 @dataclasses.dataclass(slots=True)
 class UserMessage:
     """An accepted notification rendered from the catalogue.
@@ -59,6 +70,13 @@ class UserMessage:
     root_id: str | None = None
     session_id: str | None = None
     claim: str | None = None
+    #: provision_steps.id, set by the database dispatcher when ``step`` is
+    step_id: str | None = None
+    #: repeats folded into this message, and when the last one arrived
+    count: int = 1
+    last_seen_at: datetime.datetime | None = None
+    #: not stored as such: the progress report the message carried
+    step: StepReport | None = None
 
 
 @dataclasses.dataclass(slots=True)

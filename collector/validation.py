@@ -15,9 +15,9 @@ from typing import Any
 
 from oslo_config import cfg
 
-from collector.catalogue import Catalogue
+from collector.catalogue import STEP_TYPES, Catalogue
 from collector.exceptions import InvalidNotification
-from collector.model import Notification, UserMessage
+from collector.model import Notification, StepReport, UserMessage
 from collector.params import ParamError
 from collector.sanitise import excerpt
 
@@ -172,6 +172,10 @@ class Validator:
         if root_id is None and parent_id is None:
             root_id = message_id  # the first event of its own chain
         context = n.context
+        step = self._step(payload) if "step" in payload else None
+        resource_uuid = _field(n, "resource_uuid")
+        if step is not None and resource_uuid is None:
+            raise InvalidNotification("bad_field", "a step report needs a resource_uuid")
         return UserMessage(
             id=message_id,
             message_id=n.message_id,
@@ -180,7 +184,7 @@ class Validator:
             request_id=_field(n, "request_id"),
             event_id=entry.event_id,
             resource_type=entry.resource_type,
-            resource_uuid=_field(n, "resource_uuid"),
+            resource_uuid=resource_uuid,
             message_level=entry.level,
             user_message=text,
             # operators only; kept when it is a plain identifier
@@ -193,7 +197,31 @@ class Validator:
             root_id=root_id,  # None: the pipeline resolves it from the parent
             session_id=_operator_only(context.get("session_id"), 128),
             claim=_operator_only(context.get("active_claim"), 255),
+            step=step,
+            last_seen_at=created_at,
         )
+
+    def _step(self, payload: dict[str, Any]) -> StepReport:
+        """Progress of a long operation: sanctioned step names only."""
+        step = payload["step"]
+        if type(step) is not dict:
+            raise InvalidNotification("bad_field", "step is not a JSON object")
+        name, kind = step.get("name"), step.get("type")
+        completed, total, ok = step.get("completed"), step.get("total"), step.get("successful")
+        if type(name) is not str or name not in self.catalogue.steps:
+            raise InvalidNotification("bad_field",
+                                      f"step name {excerpt(name)} is not in the catalogue")
+        if kind not in STEP_TYPES:
+            raise InvalidNotification("bad_field", f"step type {excerpt(kind)} is not one of "
+                                                   + ", ".join(STEP_TYPES))
+        if (type(completed) is not int or type(total) is not int
+                or not 0 <= completed <= total or not 0 < total <= 10**9):
+            raise InvalidNotification("bad_field",
+                                      "step completed/total must be integers, 0 <= completed "
+                                      "<= total, total >= 1")
+        if ok is not None and type(ok) is not bool:
+            raise InvalidNotification("bad_field", "step successful must be true, false or null")
+        return StepReport(name, kind, completed, total, ok)
 
     @staticmethod
     def _params(event_id: str, declared: Any, payload: dict[str, Any]) -> dict[str, str]:

@@ -20,7 +20,9 @@ import listener.intake
 import listener.republisher
 import listener.service
 import storage.engine
+import storage.folding
 import storage.jsonfile
+import storage.progress
 import storage.reaper
 
 # herald's defaults for options of oslo.messaging, applied per config object
@@ -51,7 +53,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
-        ("storage", list(storage.reaper.OPTS)),
+        ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,
+                                         storage.folding.OPTS))),
     ]
 
 

@@ -22,11 +22,12 @@ from collector.model import Rejection, UserMessage
 #: columns a user may see, in API order
 USER_FIELDS = ("id", "project_id", "request_id", "event_id", "event_type", "category",
                "resource_type", "resource_uuid", "message_level", "user_message", "parent_id",
-               "root_id", "created_at", "expires_at")
+               "root_id", "step_id", "count", "last_seen_at", "created_at", "expires_at")
 #: filters a read API may pass to :meth:`Connection.list_messages`; root_id
 #: gives a whole conversation, parent_id the children of a message
 MESSAGE_FILTERS = ("resource_type", "resource_uuid", "event_id", "event_type", "category",
-                   "message_level", "request_id", "user_id", "parent_id", "root_id")
+                   "message_level", "request_id", "user_id", "parent_id", "root_id",
+                   "step_id")
 
 
 @dataclasses.dataclass(slots=True)
@@ -118,6 +119,22 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Delete rejected notifications received before ``older_than``."""
+
+    @abc.abstractmethod
+    def list_steps(self, project_id: str, resource_uuid: str) -> list[dict[str, Any]]:
+        """One project's provisioning steps of one resource, oldest first."""
+
+    @abc.abstractmethod
+    def reap_step_events(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        """Delete non-error events of steps that succeeded before ``older_than``."""
+
+    @abc.abstractmethod
+    def reap_steps(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        """Delete steps last updated before ``older_than``."""
+
+    @abc.abstractmethod
+    def reap_folded(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        """Forget folded notifications received before ``older_than``."""
 
     @abc.abstractmethod
     def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:

@@ -115,4 +115,13 @@ def run_once(store: Connection, conf: cfg.ConfigOpts,
     rejected = store.reap_rejected(
         now - datetime.timedelta(seconds=conf.storage.rejected_ttl), batch)
     store.reap_attempts(now - datetime.timedelta(days=1), batch)
+    if conf.storage.step_events_ttl >= 0:
+        step_events = store.reap_step_events(
+            now - datetime.timedelta(seconds=conf.storage.step_events_ttl), batch)
+        messages.deleted += step_events.deleted
+    # a step outlives its events by the message TTL, then goes too; so does
+    # the memory of folded notifications (a redelivery is not older)
+    ttl_ago = now - datetime.timedelta(seconds=conf.collector.message_ttl)
+    store.reap_steps(ttl_ago, batch)
+    store.reap_folded(ttl_ago, batch)
     return messages, rejected

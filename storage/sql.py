@@ -14,10 +14,25 @@ from sqlalchemy import exc as sa_exc
 from collector.dispatcher import Refusal
 from collector.exceptions import SchemaOutOfDate
 from collector.model import Rejection, UserMessage, utcnow
-from storage import attempts, duplicates, migration, reads, reaper, writes
+from storage import (
+    attempts,
+    duplicates,
+    folding,
+    migration,
+    progress,
+    reads,
+    reaper,
+    writes,
+)
 from storage import engine as engines
 from storage.base import Connection, ReapResult
-from storage.tables import delivery_attempts, messages, rejected_notifications
+from storage.tables import (
+    delivery_attempts,
+    folded_notifications,
+    messages,
+    provision_steps,
+    rejected_notifications,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -72,6 +87,15 @@ class SQLConnection(Connection):
             refusals.append(Refusal(batch[i], f"database refused the row "
                                               f"({type(exc).__name__}: {type(orig).__name__})"))
 
+        if self.conf.storage.record_progress and any(m.step for m in batch):
+            try:  # idempotent: a retry converges on the same steps
+                with self.engine.begin() as conn:
+                    progress.record(conn, batch)
+            except sa_exc.SQLAlchemyError as exc:
+                raise engines.unavailable(exc) from exc
+        window = self.conf.storage.fold_window
+        if window > 0:
+            return refusals + self._fold(batch, datetime.timedelta(seconds=window))
         copy = self._copy
         before = len(refusals)  # refusals from here on are row errors
         inserted = writes.execute_batch(
@@ -99,6 +123,31 @@ class SQLConnection(Connection):
                         if parents.get(r.id) == r.project_id}
         except sa_exc.SQLAlchemyError as exc:
             raise engines.unavailable(exc) from exc
+
+    def _fold(self, batch: Sequence[UserMessage], window: datetime.timedelta) -> list[Refusal]:
+        """The repeats path: one transaction per batch, a row error isolated
+        by retrying its messages one transaction each."""
+        try:
+            with self.engine.begin() as conn:
+                folding.fold(conn, batch, window)
+            return []
+        except sa_exc.SQLAlchemyError as exc:
+            if not engines.is_row_error(exc):
+                raise engines.unavailable(exc) from exc
+        refusals = []
+        for m in batch:
+            try:
+                with self.engine.begin() as conn:
+                    folding.fold(conn, [m], window)
+            except sa_exc.SQLAlchemyError as exc:
+                if not engines.is_row_error(exc):
+                    raise engines.unavailable(exc) from exc
+                refusals.append(Refusal(m, f"database refused the row ({type(exc).__name__})"))
+        return refusals
+
+    def reap_folded(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        return reaper.reap(self.engine, folded_notifications,
+                           folded_notifications.c.received_at, older_than, batch_size)
 
     def record(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:
@@ -160,6 +209,17 @@ class SQLConnection(Connection):
     def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         return reaper.reap(self.engine, rejected_notifications,
                            rejected_notifications.c.received_at, older_than, batch_size)
+
+    def list_steps(self, project_id: str, resource_uuid: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return progress.list_steps(conn, project_id, resource_uuid)
+
+    def reap_step_events(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        return progress.reap_events(self.engine, older_than, batch_size)
+
+    def reap_steps(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        return reaper.reap(self.engine, provision_steps, provision_steps.c.updated_at,
+                           older_than, batch_size)
 
     def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         return reaper.reap(self.engine, delivery_attempts,

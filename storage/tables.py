@@ -52,6 +52,13 @@ messages = sa.Table(
     # who triggered it, for operators only (never returned to users)
     sa.Column("session_id", sa.String(128)),
     sa.Column("claim", sa.String(255)),
+    # the provisioning step this event belongs to (provision_steps.id)
+    sa.Column("step_id", sa.String(36)),
+    # repeats folded into this row ([storage] fold_window): how many, the last
+    sa.Column("count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("last_seen_at", DateTime),
+    # set only while the row accepts repeats; unique, so folding is atomic
+    sa.Column("fold_key", sa.String(64), unique=True),
     # the read API: one project, newest first, keyset pagination on (created_at, id)
     sa.Index(None, "project_id", "created_at", "id"),
     # the reaper: oldest expiry first
@@ -59,6 +66,7 @@ messages = sa.Table(
     # "all messages of this conversation", "children of this message"
     sa.Index(None, "project_id", "root_id"),
     sa.Index(None, "project_id", "parent_id"),
+    sa.Index(None, "step_id"),
     **MYSQL_ARGS,
 )
 
@@ -92,5 +100,36 @@ delivery_attempts = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_attempt_at", DateTime, nullable=False),
     sa.Index(None, "last_attempt_at"),
+    **MYSQL_ARGS,
+)
+
+# Steps of long operations on a resource (Sahara's ClusterProvisionStep): kept
+# current by the collector; a step's events reference it.
+provision_steps = sa.Table(
+    "provision_steps",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("resource_uuid", sa.String(64), nullable=False),
+    sa.Column("step_type", sa.String(16), nullable=False),
+    sa.Column("step_name", sa.String(64), nullable=False),
+    sa.Column("completed", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("successful", sa.Boolean),
+    sa.Column("started_at", DateTime, nullable=False),
+    sa.Column("completed_at", DateTime),
+    sa.Column("updated_at", DateTime, nullable=False),
+    sa.UniqueConstraint("project_id", "resource_uuid", "step_type", "step_name"),
+    sa.Index(None, "updated_at"),
+    **MYSQL_ARGS,
+)
+
+# message_ids of notifications folded into a row: a redelivery is not a repeat
+folded_notifications = sa.Table(
+    "folded_notifications",
+    metadata,
+    sa.Column("message_id", sa.String(255), primary_key=True),
+    sa.Column("received_at", DateTime, nullable=False),
+    sa.Index(None, "received_at"),
     **MYSQL_ARGS,
 )

@@ -23,7 +23,8 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from storage import engine as engines
 from storage.tables import messages, rejected_notifications
 
-MESSAGE_COLUMNS = tuple(c.name for c in messages.columns)
+# what a UserMessage fills (fold_key belongs to the fold path: storage.folding)
+MESSAGE_COLUMNS = tuple(c.name for c in messages.columns if c.name != "fold_key")
 REJECTION_COLUMNS = tuple(c.name for c in rejected_notifications.columns if c.name != "id")
 _message_values = operator.attrgetter(*MESSAGE_COLUMNS)
 _rejection_values = operator.attrgetter(*REJECTION_COLUMNS)
@@ -114,6 +115,8 @@ def _pg_type(column_type: sa.types.TypeEngine[Any]) -> str:
         return "timestamp"
     if isinstance(column_type, sa.String):
         return "text"
+    if isinstance(column_type, sa.Integer):
+        return "int4"
     raise TypeError(f"no COPY type for {column_type!r}")
 
 
@@ -138,8 +141,8 @@ def execute_batch(engine: sa.Engine, stmt: sa.Insert, rows: Callable[[], list[di
         with engine.begin() as conn:
             if fast is not None:
                 return fast(conn)
-            result = conn.execute(stmt, rows())
-            return result.rowcount if exact else None
+            result = conn.execute(stmt.execution_options(preserve_rowcount=True), rows())
+            return result.rowcount if exact and result.rowcount >= 0 else None
     except sa_exc.SQLAlchemyError as exc:
         if not engines.is_row_error(exc):
             raise engines.unavailable(exc) from exc
@@ -147,7 +150,8 @@ def execute_batch(engine: sa.Engine, stmt: sa.Insert, rows: Callable[[], list[di
     for i, row in enumerate(rows()):  # rare: find the row(s) at fault
         try:
             with engine.begin() as conn:
-                inserted += conn.execute(stmt, [row]).rowcount
+                inserted += max(0, conn.execute(
+                    stmt.execution_options(preserve_rowcount=True), [row]).rowcount)
         except sa_exc.SQLAlchemyError as exc:
             if not engines.is_row_error(exc):
                 raise engines.unavailable(exc) from exc

@@ -13,8 +13,9 @@ from typing import Any
 from oslo_config import cfg
 
 import storage
-from collector import catalogue
+from collector import catalogue, reference
 from collector.exceptions import HeraldError
+from collector.model import utcnow
 from listener import config
 from storage import migration, reaper
 
@@ -30,11 +31,14 @@ commands:
   db version                      print the schema revision and the one needed
   catalogue list [--format F]     every sanctioned entry (table or json)
   catalogue check FILE            validate a catalogue override file
+  catalogue docs [--output FILE]  the reference of every entry (docs/catalogue.md)
   rejected list [--limit N] [--code C] [--show-body] [--format F]
                                   newest quarantined notifications first
   messages list --project P [--limit N] [--resource-type T] [--format F]
                                   one project's live messages, newest first
   messages reap                   delete expired messages and old rejections now
+  progress show RESOURCE --project P
+                                  the provisioning steps of a resource
 
 exit status:
   0  success
@@ -100,6 +104,17 @@ def catalogue_check(conf: cfg.ConfigOpts) -> int:
     return 0
 
 
+def catalogue_docs(conf: cfg.ConfigOpts) -> int:
+    text = reference.render(catalogue.sanctioned())
+    if conf.command.output:
+        with open(conf.command.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {conf.command.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def rejected_list(conf: cfg.ConfigOpts) -> int:
     rows = storage.get_connection(conf).list_rejected(
         limit=conf.command.limit, code=conf.command.code, with_body=conf.command.show_body)
@@ -132,6 +147,52 @@ def messages_reap(conf: cfg.ConfigOpts) -> int:
     return 0
 
 
+def _duration(seconds: float) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = round(seconds / size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    n = round(seconds)
+    return f"{n} second{'s' if n != 1 else ''}"
+
+
+def describe_step(step: dict[str, Any], labels: dict[str, str],
+                  now: datetime.datetime) -> str:
+    """One line per step, as Sahara's event log spec prints them."""
+    label = labels.get(step["step_name"], step["step_name"])
+    done, total = step["completed"], step["total"]
+    end = step["completed_at"]
+    if step["successful"] is False:
+        took = _duration(((end or now) - step["started_at"]).total_seconds())
+        return f"{label} ({step['step_type']}) failed: {done} out of {total} after {took}"
+    if end is not None:
+        took = _duration((end - step["started_at"]).total_seconds())
+        return f"{label} ({step['step_type']}) completed {done} out of {total} in {took}"
+    running = _duration((now - step["started_at"]).total_seconds())
+    return (f"{label} ({step['step_type']}) completed: {done} out of {total}, "
+            f"running for {running}")
+
+
+def progress_show(conf: cfg.ConfigOpts) -> int:
+    store = storage.get_connection(conf)
+    steps = store.list_steps(conf.command.project, conf.command.resource)
+    if not steps:
+        print(f"no provisioning steps for {conf.command.resource} in project "
+              f"{conf.command.project}")
+        return 0
+    labels = catalogue.load(conf).steps
+    now = utcnow()
+    for step in steps:
+        print(describe_step(step, labels, now))
+    current = steps[-1]
+    events = store.list_messages(conf.command.project, step_id=current["id"], limit=1000,
+                                 newest_first=False)
+    if events:
+        print(f"\nevents of the latest step ({len(events)}):")
+        _print(events, "table", ["created_at", "message_level", "event_id", "user_message"])
+    return 0
+
+
 def _add(subparsers: Any, name: str, func: Callable[[cfg.ConfigOpts], int],
          help: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(name, help=help)
@@ -151,6 +212,8 @@ def add_command_parsers(subparsers: Any) -> None:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p = _add(cat, "check", catalogue_check, "validate an override file")
     p.add_argument("file", metavar="FILE")
+    p = _add(cat, "docs", catalogue_docs, "the reference document (docs/catalogue.md)")
+    p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
     rej = subparsers.add_parser("rejected", help="quarantined notifications").add_subparsers(
         dest="action", required=True)
@@ -169,6 +232,12 @@ def add_command_parsers(subparsers: Any) -> None:
     p.add_argument("--event-id")
     p.add_argument("--format", choices=["table", "json"], default="table")
     _add(msg, "reap", messages_reap, "delete expired messages and old rejections now")
+
+    prog = subparsers.add_parser("progress", help="provisioning steps").add_subparsers(
+        dest="action", required=True)
+    p = _add(prog, "show", progress_show, "the steps of one resource, oldest first")
+    p.add_argument("resource", metavar="RESOURCE", help="the resource's uuid")
+    p.add_argument("--project", required=True, help="project ID (every read is scoped)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

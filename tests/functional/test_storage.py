@@ -46,7 +46,8 @@ def count(store, table):
 
 
 def test_model_and_table_stay_aligned():
-    assert {f.name for f in dataclasses.fields(UserMessage)} == set(MESSAGE_COLUMNS)
+    assert {f.name for f in dataclasses.fields(UserMessage)} - {"step"} == set(MESSAGE_COLUMNS)
+    assert set(MESSAGE_COLUMNS) | {"fold_key"} == {c.name for c in messages.columns}
     assert {f.name for f in dataclasses.fields(Rejection)} == set(REJECTION_COLUMNS)
 
 
@@ -81,7 +82,10 @@ class TestWrites:
         assert store.insert_messages([m]) == []
         with store.engine.connect() as conn:
             row = conn.execute(sa.select(messages)).one()._mapping
-        assert dict(row) == dataclasses.asdict(m)
+        want = dataclasses.asdict(m)
+        del want["step"]  # a report, not a column
+        want["fold_key"] = None  # set only on the repeats path
+        assert dict(row) == want
 
     def test_redelivery_never_duplicates(self, store):
         batch = [msg(i) for i in range(10)]
@@ -226,6 +230,104 @@ class TestEventTrees:
     def test_no_update_path_for_content(self, store):
         """Messages are immutable: the store offers no way to change one."""
         assert not [name for name in dir(store) if "update" in name.lower()]
+
+
+class TestProgress:
+    CLUSTER = "cluster-1"
+
+    def report(self, n, step, done, total, ok=None, level="INFO", project="proj-a", minute=0):
+        from collector.model import StepReport
+        return msg(n, project=project, resource_uuid=self.CLUSTER, message_level=level,
+                   created_at=BASE + datetime.timedelta(minutes=minute),
+                   step=StepReport(step, "creating", done, total, ok))
+
+    def test_reports_in_any_order_converge(self, store):
+        reports = [self.report(1, "LAUNCH_INSTANCES", 10, 10, True, minute=9),
+                   self.report(2, "LAUNCH_INSTANCES", 3, 10, minute=1),
+                   self.report(3, "LAUNCH_INSTANCES", 0, 10, minute=0),
+                   self.report(4, "WAIT_FOR_SSH", 59, 1000, minute=10)]
+        store.insert_messages(reports[:2])
+        store.insert_messages(reports[2:])
+        store.insert_messages(reports[1:2])  # a redelivery changes nothing
+        steps = store.list_steps("proj-a", self.CLUSTER)
+        assert [(s["step_name"], s["completed"], s["total"], s["successful"]) for s in steps] \
+            == [("LAUNCH_INSTANCES", 10, 10, True), ("WAIT_FOR_SSH", 59, 1000, None)]
+        launch = steps[0]
+        assert (launch["started_at"], launch["completed_at"]) == (
+            BASE, BASE + datetime.timedelta(minutes=9))
+        assert {m.step_id for m in reports[:3]} == {launch["id"]}
+        assert [m["id"] for m in store.list_messages("proj-a", step_id=launch["id"],
+                                                     limit=10)] != []
+        assert store.list_steps("proj-b", self.CLUSTER) == []  # scoped
+
+    def test_a_failure_sticks(self, store):
+        store.insert_messages([self.report(1, "WAIT_FOR_SSH", 5, 10, False, level="ERROR")])
+        store.insert_messages([self.report(2, "WAIT_FOR_SSH", 6, 10, True)])
+        (step,) = store.list_steps("proj-a", self.CLUSTER)
+        assert (step["successful"], step["completed"]) == (False, 6)
+
+    def test_events_of_successful_steps_are_reaped_but_errors_kept(self, store):
+        ok = [self.report(i, "LAUNCH_INSTANCES", i, 3, None) for i in range(3)]
+        error = self.report(9, "LAUNCH_INSTANCES", 3, 3, None, level="ERROR")
+        done = self.report(10, "LAUNCH_INSTANCES", 3, 3, True)
+        running = self.report(20, "WAIT_FOR_SSH", 1, 3)
+        store.insert_messages(ok + [error, done, running])
+        later = BASE + datetime.timedelta(hours=2)
+        assert store.reap_step_events(later, 2).deleted == 4  # 3 ok + the completion event
+        left = {m["id"] for m in store.list_messages("proj-a", limit=100)}
+        assert left == {error.id, running.id}
+        assert len(store.list_steps("proj-a", self.CLUSTER)) == 2  # steps stay
+        assert store.reap_steps(utcnow() + datetime.timedelta(seconds=1), 10).deleted == 2
+
+
+class TestRepeats:
+    @pytest.fixture
+    def folding(self, store, conf):
+        conf.set_override("fold_window", 600, group="storage")
+        yield store
+        conf.clear_override("fold_window", group="storage")
+
+    def repeat(self, n, minute=0, text="Volume x could not be deleted.", **kw):
+        created = BASE + datetime.timedelta(minutes=minute)
+        return msg(n, user_message=text, resource_uuid="vol-x", created_at=created,
+                   last_seen_at=created, **kw)
+
+    def test_identical_messages_fold_into_one_row(self, folding):
+        folding.insert_messages([self.repeat(i, minute=i) for i in range(5)])
+        folding.insert_messages([self.repeat(2, minute=2)])  # a redelivery: no repeat
+        folding.insert_messages([self.repeat(9, minute=9, text="Other text.")])
+        rows = folding.list_messages("proj-a", limit=10, newest_first=False)
+        assert [(r["count"], r["user_message"]) for r in rows] == [
+            (5, "Volume x could not be deleted."), (1, "Other text.")]
+        assert rows[0]["last_seen_at"] == BASE + datetime.timedelta(minutes=4)
+        assert rows[0]["created_at"] == BASE  # the first occurrence
+
+    def test_a_repeat_after_the_window_starts_a_new_row(self, folding):
+        folding.insert_messages([self.repeat(0, minute=0), self.repeat(1, minute=5)])
+        folding.insert_messages([self.repeat(2, minute=20)])  # 15 min > 10 min window
+        folding.insert_messages([self.repeat(3, minute=21)])
+        rows = folding.list_messages("proj-a", limit=10, newest_first=False)
+        assert [r["count"] for r in rows] == [2, 2]
+
+    @pytest.mark.parametrize("backend", ["postgresql", "mysql"])
+    def test_no_lost_increments_under_concurrency(self, folding):
+        errors = []
+
+        def worker(start):
+            try:
+                for i in range(start, start + 50, 5):
+                    folding.insert_messages([self.repeat(j) for j in range(i, i + 5)])
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(k * 50,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        (row,) = folding.list_messages("proj-a", limit=10)
+        assert row["count"] == 200
 
 
 class TestReaper:

@@ -65,3 +65,23 @@ def test_emit_refuses_before_publishing(capsys, conffile):
     assert rc == 1
     assert "must be an integer" in capsys.readouterr().err
     assert emit.main(["--config-file", conffile, "--project-id", "p"]) == 2
+
+
+def test_steps_read_like_the_sahara_spec():
+    import datetime
+
+    t0 = datetime.datetime(2026, 11, 21, 12, 0)
+    labels = {"LAUNCH_INSTANCES": "Launching instances", "WAIT_FOR_SSH": "Waiting for ssh"}
+
+    def step(name, done, total, ok, minutes, finished=True):
+        return {"step_name": name, "step_type": "creating", "completed": done, "total": total,
+                "successful": ok, "started_at": t0,
+                "completed_at": t0 + datetime.timedelta(minutes=minutes) if finished else None}
+
+    now = t0 + datetime.timedelta(minutes=13)
+    assert manage.describe_step(step("LAUNCH_INSTANCES", 1000, 1000, True, 10), labels, now) \
+        == "Launching instances (creating) completed 1000 out of 1000 in 10 minutes"
+    assert manage.describe_step(step("WAIT_FOR_SSH", 59, 1000, None, 0, False), labels, now) \
+        == "Waiting for ssh (creating) completed: 59 out of 1000, running for 13 minutes"
+    assert manage.describe_step(step("WAIT_FOR_SSH", 59, 1000, False, 3), labels, now) \
+        == "Waiting for ssh (creating) failed: 59 out of 1000 after 3 minutes"

@@ -187,3 +187,37 @@ class TestEventModel:
         m = validator.accept(note(extend(), context=ctx), NOW)
         assert (m.session_id, m.claim) == ("sess-1", "group:admins")
         assert "sess-1" not in m.user_message
+
+
+class TestStepReports:
+    CLUSTER = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a21"
+
+    def payload(self, **step):
+        block = {"name": "LAUNCH_INSTANCES", "type": "creating", "completed": 3, "total": 10}
+        block.update(step)
+        return {"event_id": "CLUSTER_INSTANCE_READY", "resource_uuid": self.CLUSTER,
+                "params": {"instance_name": "node 1", "cluster_id": self.CLUSTER},
+                "step": block}
+
+    def test_accepted(self, validator):
+        m = validator.accept(note(self.payload(successful=None)), NOW)
+        assert (m.step.name, m.step.type, m.step.completed, m.step.total, m.step.successful) \
+            == ("LAUNCH_INSTANCES", "creating", 3, 10, None)
+
+    @pytest.mark.parametrize("step, detail", [
+        ({"name": "MINE_BITCOIN"}, "step name 'MINE_BITCOIN' is not in the catalogue"),
+        ({"type": "exploding"}, "step type 'exploding' is not one of"),
+        ({"completed": 11}, "0 <= completed <= total"),
+        ({"total": 0, "completed": 0}, "total >= 1"),
+        ({"completed": "3"}, "must be integers"),
+        ({"successful": "yes"}, "true, false or null"),
+    ])
+    def test_refused(self, validator, step, detail):
+        code, got = reject(validator, note(self.payload(**step)))
+        assert code == "bad_field" and detail in got
+
+    def test_a_step_needs_a_resource(self, validator):
+        payload = self.payload()
+        del payload["resource_uuid"]
+        code, got = reject(validator, note(payload, context={"project_id": "p"}))
+        assert code == "bad_field" and "needs a resource_uuid" in got
