@@ -64,17 +64,41 @@ def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     return cat
 
 
-class ListenerService(cotyledon.Service):
-    name = "listener"
+class _GracefulService(cotyledon.Service):
+    """run() works until ``stop``; terminate() waits for it to finish.
+
+    cotyledon exits the process as soon as terminate() returns, so it must
+    not return before run() has finished the work in hand.
+    """
 
     def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
         super().__init__(worker_id)
         self.conf = conf
         self.stop = threading.Event()
         self.done = threading.Event()
-        self.pipeline: Pipeline | None = None
 
     def run(self) -> None:
+        try:
+            self.work()
+        finally:
+            self.done.set()
+
+    def work(self) -> None:
+        raise NotImplementedError
+
+    def terminate(self) -> None:
+        self.stop.set()
+        self.done.wait()
+
+
+class ListenerService(_GracefulService):
+    name = "listener"
+
+    def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
+        super().__init__(worker_id, conf)
+        self.pipeline: Pipeline | None = None
+
+    def work(self) -> None:
         store = storage.get_connection(self.conf)
         dispatchers: list[dispatcher.Dispatcher] = []
         try:
@@ -92,11 +116,6 @@ class ListenerService(cotyledon.Service):
                 except Exception:
                     LOG.exception("Closing dispatcher %s failed", d.name)
             store.close()
-            self.done.set()
-
-    def terminate(self) -> None:
-        self.stop.set()
-        self.done.wait()
 
     def reload(self) -> None:
         """SIGHUP: re-read config files and apply the catalogue override.
@@ -115,18 +134,12 @@ class ListenerService(cotyledon.Service):
         LOG.info("SIGHUP: configuration reloaded; catalogue has %d entries", len(cat))
 
 
-class ReaperService(cotyledon.Service):
+class ReaperService(_GracefulService):
     """Deletes expired messages and old rejections every reap interval."""
 
     name = "reaper"
 
-    def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
-        super().__init__(worker_id)
-        self.conf = conf
-        self.stop = threading.Event()
-        self.done = threading.Event()
-
-    def run(self) -> None:
+    def work(self) -> None:
         store = storage.get_connection(self.conf)
         try:
             if not store.wait_until_ready(self.stop.wait):
@@ -142,11 +155,6 @@ class ReaperService(cotyledon.Service):
                 wait = interval
         finally:
             store.close()
-            self.done.set()
-
-    def terminate(self) -> None:
-        self.stop.set()
-        self.done.wait()
 
 
 def build_manager(conf: cfg.ConfigOpts) -> cotyledon.ServiceManager:
