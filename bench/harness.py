@@ -32,6 +32,7 @@ class Result:
     cpu_us_per_msg: float | None = None
     peak_rss_mib: list[float] = dataclasses.field(default_factory=list)
     runs: list[int] = dataclasses.field(default_factory=list)  # rates of each drain
+    ratio_raw: float = 0.0  # median of rate / the raw ceiling measured just before
 
     @property
     def rate(self) -> float:

@@ -64,7 +64,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def _uuid_field(payload: dict[str, Any], name: str) -> str | None:
     """An optional message id given by the emitter (its own id, so that it
     can name it as the parent of later events): a canonical UUID."""
-    value = payload.get(name)
+    value = payload[name]
     if value is None:
         return None
     if type(value) is not str or _UUID.fullmatch(value.lower()) is None:
@@ -166,12 +166,15 @@ class Validator:
         text = entry.template.render(self._params(entry.event_id, entry.params, payload))
         created_at = self._created_at(n.timestamp, received_at)
         publisher = n.publisher_id
-        message_id = _uuid_field(payload, "id") or new_id()
-        parent_id = _uuid_field(payload, "parent_id")
-        root_id = _uuid_field(payload, "root_id")
+        # optional event-model fields: nothing to do when absent (most are)
+        message_id = (_uuid_field(payload, "id") if "id" in payload else None) or new_id()
+        parent_id = _uuid_field(payload, "parent_id") if "parent_id" in payload else None
+        root_id = _uuid_field(payload, "root_id") if "root_id" in payload else None
         if root_id is None and parent_id is None:
             root_id = message_id  # the first event of its own chain
         context = n.context
+        session = context.get("session_id")
+        claim = context.get("active_claim")
         step = self._step(payload) if "step" in payload else None
         resource_uuid = _field(n, "resource_uuid")
         if step is not None and resource_uuid is None:
@@ -195,8 +198,8 @@ class Validator:
             category=entry.category,
             parent_id=parent_id,
             root_id=root_id,  # None: the pipeline resolves it from the parent
-            session_id=_operator_only(context.get("session_id"), 128),
-            claim=_operator_only(context.get("active_claim"), 255),
+            session_id=None if session is None else _operator_only(session, 128),
+            claim=None if claim is None else _operator_only(claim, 255),
             step=step,
             last_seen_at=created_at,
         )

@@ -100,8 +100,7 @@ class SQLConnection(Connection):
         before = len(refusals)  # refusals from here on are row errors
         inserted = writes.execute_batch(
             self.engine, self._insert_messages, lambda: writes.message_rows(batch), refused,
-            fast=None if copy is None else (
-                lambda conn: copy.insert(conn, writes.message_values(batch))))
+            fast=None if copy is None else (lambda conn: copy.insert(conn, batch)))
         if inserted is None or inserted < len(batch) - (len(refusals) - before):
             # some message_ids were known: redeliveries, or a publisher reusing one
             try:

@@ -221,3 +221,8 @@ class TestStepReports:
         del payload["resource_uuid"]
         code, got = reject(validator, note(payload, context={"project_id": "p"}))
         assert code == "bad_field" and "needs a resource_uuid" in got
+
+
+def test_a_null_id_gets_one_made(validator):
+    m = validator.accept(note(extend() | {"id": None, "parent_id": None}), NOW)
+    assert len(m.id) == 36 and m.root_id == m.id
