@@ -209,17 +209,22 @@ def main() -> int:
     raw = statistics.median(b.raw)
     print(f"\nraw kombu ceiling, one before each drain: median {raw:,.0f} msg/s, "
           f"from {min(b.raw):,.0f} to {max(b.raw):,.0f}")
-    print(f"{'variant':<20} {'msg/s':>8} {'x raw':>6} {'x anchor':>8} {'CPU us/msg':>10} "
-          f"{'peak RSS MiB/worker':>20}")
+    # "x anchor" divides the paired ratios (each drain against the ceiling
+    # measured right before it), so that drift between the anchor's drains
+    # and herald's does not count; the plain ratio of rates is shown too
+    print(f"{'variant':<20} {'msg/s':>8} {'x raw':>6} {'x anchor':>8} {'(rates)':>8} "
+          f"{'CPU us/msg':>10} {'peak RSS MiB/worker':>20}")
     rows = []
     for r in b.results.values():
+        vs_anchor = r.ratio_raw / anchor.ratio_raw
         rows.append({"variant": r.name, "rate": round(r.rate),
-                     "ratio_raw": round(r.ratio_raw, 2),
-                     "ratio_anchor": round(r.rate / anchor.rate, 2),
+                     "ratio_raw": round(r.ratio_raw, 3), "ratio_anchor": round(vs_anchor, 2),
+                     "ratio_anchor_rates": round(r.rate / anchor.rate, 2),
                      "cpu_us_per_msg": round(r.cpu_us_per_msg, 1), "peak_rss_mib": r.peak_rss_mib,
                      "runs": r.runs})
-        print(f"{r.name:<20} {r.rate:>8,.0f} {r.ratio_raw:>6.2f} {r.rate / anchor.rate:>8.2f} "
-              f"{r.cpu_us_per_msg:>10.0f} {str(r.peak_rss_mib):>20}")
+        print(f"{r.name:<20} {r.rate:>8,.0f} {r.ratio_raw:>6.2f} {vs_anchor:>8.2f} "
+              f"{r.rate / anchor.rate:>8.2f} {r.cpu_us_per_msg:>10.0f} "
+              f"{str(r.peak_rss_mib):>20}")
     base = latency["baseline"]
     print(f"latency at {latency['offered_rate']:,} msg/s offered (half of herald_pg_1w): "
           f"publish->commit p50 {latency['p50_ms']} ms, p99 {latency['p99_ms']} ms, "
@@ -230,7 +235,8 @@ def main() -> int:
     checks = {
         "1 worker -> PostgreSQL >= 0.40x raw": pg1.ratio_raw >= TARGETS["pg1_ratio_raw"],
         "2 workers -> PostgreSQL >= 0.55x raw": pg2.ratio_raw >= TARGETS["pg2_ratio_raw"],
-        ">= 2.5x the oslo anchor (1 worker PG)": pg1.rate / anchor.rate >= TARGETS["ratio_anchor"],
+        ">= 2.5x the oslo anchor (1 worker PG)":
+            pg1.ratio_raw / anchor.ratio_raw >= TARGETS["ratio_anchor"],
         "CPU <= 130 us/msg (1 worker PG)": pg1.cpu_us_per_msg <= TARGETS["cpu_us"],
         "peak RSS <= 100 MiB per worker": peak_rss <= TARGETS["rss_mib"],
         "p99 publish->commit <= 100 ms": latency["p99_ms"] <= TARGETS["p99_ms"],
