@@ -47,9 +47,8 @@ class KombuIntake(intake.Intake):
             conn, where = self.rabbit.connection(url), self.rabbit.display(url)
             try:
                 conn.connect()
-                LOG.info("Consuming %d queue binding(s) from %s", len(self.bindings), where)
                 delay = self.rabbit.retry_interval
-                self._consume(conn)
+                self._consume(conn, where)
                 conn.release()  # stopping: close cleanly
             except (*conn.recoverable_connection_errors, *conn.connection_errors,
                     *conn.recoverable_channel_errors, amqp.exceptions.AMQPError,
@@ -67,8 +66,11 @@ class KombuIntake(intake.Intake):
                     break
                 delay = min(delay + self.rabbit.retry_backoff, self.rabbit.retry_max)
 
-    def _consume(self, conn: kombu.Connection) -> None:
+    def _consume(self, conn: kombu.Connection, where: str) -> None:
         channel, queues = self._declare(conn)
+        # only now: "Consuming" tells operators (and tests) that every queue
+        # exists and any declaration mismatch has already been reported
+        LOG.info("Consuming %d queue binding(s) from %s", len(self.bindings), where)
         pending: list[Inbound] = []
         tags: list[int] = []
         first = 0.0

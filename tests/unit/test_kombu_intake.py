@@ -126,7 +126,7 @@ def test_idle_flushes_and_one_multiple_ack_per_batch(intake_for):
     p = RecordingPipeline()
     intake = intake_for(p)
     conn = FakeConnection([1, 2, 3, "idle", 4, 5, "idle", "stop"], intake.stop)
-    intake._consume(conn)
+    intake._consume(conn, "test-broker")
     assert p.batches == [3, 2]
     assert acks(conn) == [("ack", 3, True), ("ack", 5, True)]
 
@@ -135,7 +135,7 @@ def test_a_full_batch_goes_without_waiting(intake_for):
     p = RecordingPipeline()
     intake = intake_for(p, batch_size=2)
     conn = FakeConnection([1, 2, 3, 4, 5, "stop"], intake.stop)
-    intake._consume(conn)
+    intake._consume(conn, "test-broker")
     assert p.batches == [2, 2, 1]  # the last one: finished on stop
     assert acks(conn)[-1] == ("ack", 5, True)
 
@@ -144,7 +144,7 @@ def test_min_wait_keeps_collecting_while_deliveries_are_ready(intake_for):
     p = RecordingPipeline()
     intake = intake_for(p, min_wait=0.2)
     conn = FakeConnection([1, "idle", 2, ("sleep", 0.25), "idle", "stop"], intake.stop)
-    intake._consume(conn)
+    intake._consume(conn, "test-broker")
     assert p.batches == [2]  # the first idle came before min_wait
 
 
@@ -152,7 +152,7 @@ def test_mixed_outcomes_are_acknowledged_one_by_one(intake_for):
     p = RecordingPipeline(lambda i, item: Outcome.RETRY if i == 1 else Outcome.REJECTED)
     intake = intake_for(p)
     conn = FakeConnection([7, 8, 9, "idle", "stop"], intake.stop)
-    intake._consume(conn)
+    intake._consume(conn, "test-broker")
     assert acks(conn) == [("ack", 7, False), ("reject", 8, True), ("ack", 9, False)]
 
 
@@ -160,14 +160,14 @@ def test_a_batch_that_could_not_be_committed_is_requeued(intake_for):
     p = RecordingPipeline(lambda i, item: Outcome.RETRY)
     intake = intake_for(p)
     conn = FakeConnection([1, 2, "idle", "stop"], intake.stop)
-    intake._consume(conn)
+    intake._consume(conn, "test-broker")
     assert acks(conn) == [("nack", 2, True, True)]
 
 
 def test_declares_like_oslo_and_survives_a_mismatch(intake_for, caplog):
     intake = intake_for(RecordingPipeline())
     conn = FakeConnection(["stop"], intake.stop, refuse_queue=True)
-    intake._consume(conn)
+    intake._consume(conn, "test-broker")
     declared = [e for e in conn.log if e[0] in ("exchange", "queue", "bind")]
     topic = "user_messages.error"
     assert ("exchange", "openstack", False) in declared
@@ -195,7 +195,7 @@ def test_redeliveries_are_acknowledged_one_by_one(intake_for):
 
     conn.drain_events = drain
     conn.script = [1, 2, 4, "idle", "stop"]
-    intake._consume(conn)
+    intake._consume(conn, "test-broker")
     assert p.batches == [1, 1, 1]  # fresh 1, redelivered 2 alone, fresh 4
     assert acks(conn) == [("ack", 1, True), ("ack", 2, True), ("ack", 4, True)]
 
