@@ -1,0 +1,107 @@
+# Stand-ins for the devstack functions devstack/plugin.sh calls, so the
+# plugin's own logic runs here for real (config written, database created
+# and migrated, listener started and stopped) without a devstack checkout.
+# Each stand-in does what devstack's does on a single node, minus systemd
+# and sudo; every call is also appended to $SHIM_CALLS for the test to read.
+# Expects: SHIM_DIR, SHIM_PYTHON, SHIM_RABBIT_URL, SHIM_DB_ADMIN_URL,
+# SHIM_SERVICES (space-separated enabled services).
+
+SHIM_CALLS=$SHIM_DIR/calls
+
+function _shim_record {
+    echo "$*" >> "$SHIM_CALLS"
+}
+
+function echo_summary {
+    echo "summary: $*"
+}
+
+function is_service_enabled {
+    local svc
+    for svc in "$@"; do
+        [[ " $SHIM_SERVICES " == *" $svc "* ]] && return 0
+    done
+    return 1
+}
+
+function enable_service {
+    _shim_record enable_service "$@"
+}
+
+function setup_develop {
+    _shim_record setup_develop "$@"  # the test's environment has herald installed already
+}
+
+function pip_install {
+    _shim_record pip_install "$@"
+}
+
+function sudo {
+    "$@"
+}
+
+function get_python_exec_prefix {
+    dirname "$SHIM_PYTHON"
+}
+
+# iniset [-sudo] FILE SECTION OPTION VALUE: set one option, creating file and section
+function iniset {
+    [[ "$1" == "-sudo" ]] && shift
+    _shim_record iniset "$@"
+    "$SHIM_PYTHON" - "$@" <<'PY'
+import configparser, os, sys
+path, section, option, value = sys.argv[1:5]
+parser = configparser.ConfigParser(interpolation=None, default_section="__none__")
+parser.optionxform = str
+if os.path.exists(path):
+    parser.read(path)
+if not parser.has_section(section):
+    parser.add_section(section)
+parser.set(section, option, value)
+with open(path, "w") as f:
+    parser.write(f)
+PY
+}
+
+# devstack writes transport_url for the configured RPC backend (RabbitMQ)
+function iniset_rpc_backend {
+    iniset "$2" "$3" transport_url "$SHIM_RABBIT_URL"
+}
+
+# the form devstack's lib/databases/postgresql gives: no driver named
+function database_connection_url {
+    local base=${SHIM_DB_ADMIN_URL%/*}
+    echo "postgresql://${base#*://}/$1?client_encoding=utf8"
+}
+
+function recreate_database {
+    _shim_record recreate_database "$@"
+    "$SHIM_PYTHON" - "$SHIM_DB_ADMIN_URL" "$1" <<'PY'
+import sys
+import sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1], isolation_level="AUTOCOMMIT")
+with engine.connect() as conn:
+    conn.execute(sa.text(f"DROP DATABASE IF EXISTS {sys.argv[2]}"))
+    conn.execute(sa.text(f"CREATE DATABASE {sys.argv[2]}"))
+PY
+}
+
+# devstack runs the command as a systemd unit; here, a detached process
+function run_process {
+    _shim_record run_process "$@"
+    setsid bash -c "exec $2" > "$SHIM_DIR/$1.log" 2>&1 < /dev/null &
+    echo $! > "$SHIM_DIR/$1.pid"
+}
+
+function stop_process {
+    _shim_record stop_process "$@"
+    local pid
+    pid=$(cat "$SHIM_DIR/$1.pid")
+    kill -TERM "$pid"
+    for _ in $(seq 600); do
+        kill -0 "$pid" 2> /dev/null || return 0
+        sleep 0.1
+    done
+    echo "$1 (pid $pid) did not stop within 60 s" >&2
+    return 1
+}

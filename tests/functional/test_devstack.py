@@ -1,0 +1,130 @@
+"""The devstack plugin, run for real against stand-ins for devstack's functions.
+
+devstack itself is not installed here (it wants a whole cloud); the stand-ins
+in ``devstack_shim.sh`` do what devstack's functions do on one node. What is
+proven: the plugin's phases run in devstack's order, write a configuration
+herald accepts, migrate a real PostgreSQL database, start a listener that
+stores what a service publishes, and stop and clean up.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage.tables import messages
+from tests import services
+
+pytestmark = [pytest.mark.rabbit, pytest.mark.postgresql, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+SHIM = Path(__file__).with_name("devstack_shim.sh")
+VOL = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
+
+
+@pytest.fixture
+def devstack(tmp_path):
+    if not services.port_open(5672):
+        services.unavailable("RabbitMQ on 127.0.0.1:5672")
+    admin = sa.create_engine(services.PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        admin.connect().close()
+    except sa.exc.OperationalError as exc:
+        services.unavailable(f"PostgreSQL ({exc.orig})")
+    token = secrets.token_hex(4)
+    nova_conf = tmp_path / "nova.conf"
+    nova_conf.write_text("[DEFAULT]\n")
+    env = {
+        **os.environ,
+        "SHIM_DIR": str(tmp_path), "SHIM_PYTHON": sys.executable,
+        "SHIM_RABBIT_URL": services.RABBIT_URL, "SHIM_DB_ADMIN_URL": services.PG_URL,
+        "SHIM_SERVICES": "herald-listener postgresql rabbit",
+        "DEST": str(tmp_path), "HERALD_DIR": str(REPO),
+        "HERALD_CONF_DIR": str(tmp_path / "etc" / "herald"),
+        "HERALD_DB_NAME": f"herald_ds_{token}",
+        "HERALD_EXCHANGES": f"hds_ex_{token}", "HERALD_TOPICS": f"hds_{token}",
+        "STACK_USER": subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip(),
+        "ENABLE_DEBUG_LOG_LEVEL": "False", "NOVA_CONF": str(nova_conf), "CINDER_CONF": "",
+    }
+
+    def run(*phases: str) -> subprocess.CompletedProcess[str]:
+        script = ["set -e", f"source {SHIM}", f"source {REPO}/devstack/settings"]
+        script += [f"source {REPO}/devstack/plugin.sh {phase}" for phase in phases]
+        return subprocess.run(["bash", "-c", "\n".join(script)], env=env, capture_output=True,
+                              text=True, timeout=180)
+
+    yield run, env, tmp_path
+    pid_file = tmp_path / "herald-listener.pid"
+    if pid_file.exists():  # a failed test must not leave a listener behind
+        subprocess.run(["kill", "-KILL", pid_file.read_text().strip()], capture_output=True)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {env['HERALD_DB_NAME']} WITH (FORCE)"))
+    admin.dispose()
+
+
+def read_ini(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path)
+    return parser
+
+
+def test_stack_publish_unstack_clean(devstack):
+    run, env, tmp = devstack
+    result = run("stack install", "stack post-config", "stack extra")
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = (tmp / "calls").read_text().splitlines()
+    assert f"setup_develop {REPO}" in calls
+    assert "pip_install psycopg[binary]>=3.1" in calls
+    assert f"recreate_database {env['HERALD_DB_NAME']}" in calls
+
+    conf_path = Path(env["HERALD_CONF_DIR"]) / "herald.conf"
+    conf = read_ini(conf_path)
+    url = conf["database"]["connection"]
+    # devstack's driverless postgresql:// URL is pointed at psycopg 3
+    assert url.startswith("postgresql+psycopg://")
+    assert url.endswith(f"/{env['HERALD_DB_NAME']}?client_encoding=utf8")
+    assert conf["DEFAULT"]["transport_url"] == services.RABBIT_URL
+    assert conf["oslo_messaging_rabbit"]["amqp_durable_queues"] == "True"
+    assert conf["listener"]["exchanges"] == env["HERALD_EXCHANGES"]
+    # the emitting services are told to declare their queues the same way
+    nova = read_ini(Path(env["NOVA_CONF"]))
+    assert nova["oslo_messaging_rabbit"]["amqp_durable_queues"] == "True"
+
+    log = tmp / "herald-listener.log"
+    services.wait_until(lambda: log.exists() and "Consuming" in log.read_text(), 60,
+                        "the devstack-started listener to consume")
+    bin_dir = Path(sys.executable).parent
+    emitted = subprocess.run(
+        [str(bin_dir / "herald-emit"), "--config-file", str(conf_path), "VOLUME_DELETE_FAILED",
+         "--project-id", "ds-project", "--resource-uuid", VOL,
+         "--param", f"volume_id={VOL}", "--param", "reason=in_use"],
+        capture_output=True, text=True, timeout=60)
+    assert emitted.returncode == 0, emitted.stderr
+
+    engine = sa.create_engine(url)
+    try:
+        def stored():
+            with engine.connect() as conn:
+                return conn.execute(sa.select(messages.c.event_id, messages.c.user_message)
+                                    .where(messages.c.project_id == "ds-project")).all()
+
+        services.wait_until(lambda: len(stored()) == 1, 60, "the message row")
+        assert stored() == [("VOLUME_DELETE_FAILED",
+                             f"Volume {VOL} could not be deleted: it is attached to an instance.")]
+    finally:
+        engine.dispose()
+
+    pid = int((tmp / "herald-listener.pid").read_text())
+    result = run("unstack")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not Path(f"/proc/{pid}").exists()
+    assert "Traceback" not in log.read_text()
+    assert run("clean").returncode == 0
+    assert not Path(env["HERALD_CONF_DIR"]).exists()
