@@ -31,7 +31,8 @@ PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 
 class HeraldProcess:
     def __init__(self, tmp_path: Any, db_url: str, *, intake: str = "kombu", workers: int = 1,
-                 extra: str = "", share_with: HeraldProcess | None = None) -> None:
+                 extra: str = "", share_with: HeraldProcess | None = None,
+                 transport_url: str = services.RABBIT_URL) -> None:
         token = secrets.token_hex(4)
         # share_with: a second listener on the same queues (and database)
         self.topic = share_with.topic if share_with else f"hft_{token}"
@@ -43,7 +44,7 @@ class HeraldProcess:
         self.conf_path = tmp_path / "herald.conf"
         self.conf_path.write_text(textwrap.dedent(f"""\
             [DEFAULT]
-            transport_url = {services.RABBIT_URL}
+            transport_url = {transport_url}
             graceful_shutdown_timeout = 30
             [database]
             connection = {db_url}
