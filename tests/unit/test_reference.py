@@ -1,0 +1,41 @@
+"""docs/catalogue.md is generated from the catalogue and must never drift from it."""
+
+from pathlib import Path
+
+from collector import catalogue, reference
+from collector.params import Choice
+from listener.cmd import manage
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "catalogue.md"
+
+
+def test_docs_catalogue_md_is_current():
+    assert reference.render(catalogue.sanctioned()) == DOC.read_text(encoding="utf-8"), (
+        "docs/catalogue.md is stale: run "
+        "'herald-manage catalogue docs --output docs/catalogue.md' and review both together")
+
+
+def test_every_entry_and_choice_is_documented():
+    cat = catalogue.sanctioned()
+    text = reference.render(cat)
+    for e in cat:
+        assert f"### `{e.event_id}`" in text
+        assert f"- template: {e.template.text}" in text
+        assert f"event type: `{e.event_type}`; category: {e.category}; level: {e.level}" in text
+        for name, ptype in e.params.items():
+            assert f"| `{name}` | `{ptype.spec.replace('|', chr(92) + '|')}` |" in text
+            if isinstance(ptype, Choice):
+                for value in ptype.phrases:
+                    assert f"`{value}`: " in text
+    for step in cat.steps:
+        assert f"| `{step}` |" in text
+
+
+def test_the_command_writes_what_render_returns(tmp_path, capsys):
+    conf = tmp_path / "herald.conf"
+    conf.write_text(f"[database]\nconnection = sqlite:///{tmp_path}/h.sqlite\n")
+    out = tmp_path / "catalogue.md"
+    rc = manage.main(["--config-file", str(conf), "catalogue", "docs", "--output", str(out)])
+    assert rc == 0 and f"wrote {out}" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8") == reference.render(catalogue.sanctioned())
