@@ -26,12 +26,23 @@ from collector.params import UUID, Choice, Identifier, Integer, Name
 # Sizes in GB, as the block and file storage APIs count them.
 SIZE_GB = Integer(min=1, max=1_048_576)
 
-BLOCK_QUOTAS = Choice(
+# Each operation names only the quotas it consumes, so a message can never
+# blame a snapshot on the backup quota.
+VOLUME_QUOTAS = Choice(
     {
         "volumes": "volume count",
         "gigabytes": "total storage capacity",
         "per_volume_gigabytes": "maximum size per volume",
+    }
+)
+SNAPSHOT_QUOTAS = Choice(
+    {
         "snapshots": "snapshot count",
+        "gigabytes": "total storage capacity",
+    }
+)
+BACKUP_QUOTAS = Choice(
+    {
         "backups": "backup count",
         "backup_gigabytes": "total backup capacity",
     }
@@ -149,7 +160,7 @@ ENTRIES = [
     entry(
         "VOLUME_CREATE_QUOTA_EXCEEDED", "volume.create.failed", "user", "ERROR",
         "Volume {volume_id} could not be created: the project's {quota} quota is used up.",
-        volume_id=UUID(), quota=BLOCK_QUOTAS,
+        volume_id=UUID(), quota=VOLUME_QUOTAS,
     ),
     entry(
         "VOLUME_CREATE_FROM_SNAPSHOT_FAILED", "volume.create.failed", "action", "ERROR",
@@ -210,7 +221,7 @@ ENTRIES = [
         "SNAPSHOT_CREATE_QUOTA_EXCEEDED", "snapshot.create.failed", "user", "ERROR",
         "A snapshot of volume {volume_id} could not be created: the project's "
         "{quota} quota is used up.",
-        volume_id=UUID(), quota=BLOCK_QUOTAS,
+        volume_id=UUID(), quota=SNAPSHOT_QUOTAS,
     ),
     entry(
         "SNAPSHOT_DELETE_FAILED", "snapshot.delete.failed", "action", "ERROR",
@@ -232,7 +243,7 @@ ENTRIES = [
         "BACKUP_QUOTA_EXCEEDED", "backup.create.failed", "user", "ERROR",
         "A backup of volume {volume_id} could not be created: the project's "
         "{quota} quota is used up.",
-        volume_id=UUID(), quota=BLOCK_QUOTAS,
+        volume_id=UUID(), quota=BACKUP_QUOTAS,
     ),
     # -- shares --------------------------------------------------------------
     entry(
