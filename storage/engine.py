@@ -30,7 +30,8 @@ OPTS = [
         "``rejected_notifications``. SQLite (embedded, one host; keep "
         "``[listener] workers = 1``), PostgreSQL "
         "(``postgresql+psycopg://user:pass@host/herald``) and MariaDB/MySQL "
-        "(``mysql+pymysql://user:pass@host/herald?charset=utf8mb4``) are "
+        "(``mysql+pymysql://user:pass@host/herald?charset=utf8mb4``; any "
+        "other charset is replaced by utf8mb4, with a warning) are "
         "supported. Never logged.",
     ),
     cfg.IntOpt(
@@ -92,7 +93,7 @@ def create_engine(url: str, statement_timeout: int) -> sa.Engine:
         }
     elif backend in ("mysql", "mariadb"):
         kwargs["connect_args"] = {"connect_timeout": 10}
-        engine = sa.create_engine(parsed, **kwargs)
+        engine = sa.create_engine(_utf8mb4(parsed), **kwargs)
 
         @sa.event.listens_for(engine, "connect")
         def _mysql(dbapi_conn: Any, _record: Any) -> None:
@@ -104,6 +105,26 @@ def create_engine(url: str, statement_timeout: int) -> sa.Engine:
 
         return engine
     return sa.create_engine(parsed, **kwargs)
+
+
+def _utf8mb4(url: sa.URL) -> sa.URL:
+    """herald's MySQL tables are utf8mb4; the connection must be too.
+
+    OpenStack configurations (devstack's among them) often say
+    ``?charset=utf8``, which MySQL reads as utf8mb3: a resource name with a
+    character outside Unicode's basic plane is then refused by the server
+    (error 1366) and a valid message would be quarantined. A charset given
+    explicitly is replaced, loudly; a missing one is set, so the driver's
+    own default never decides.
+    """
+    charset = url.query.get("charset")
+    if charset != "utf8mb4":
+        if charset is not None:
+            LOG.warning("[database] connection asks for charset=%s; using utf8mb4 instead: "
+                        "herald's tables are utf8mb4 and %s cannot carry every character "
+                        "a resource name may hold", charset, charset)
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    return url
 
 
 def is_row_error(exc: BaseException) -> bool:

@@ -420,3 +420,20 @@ class TestDeliveryAttempts:
         store.begin_attempt("sha256:crashed")
         assert store.reap_attempts(utcnow() - datetime.timedelta(days=1), 10).deleted == 0
         assert store.reap_attempts(utcnow() + datetime.timedelta(seconds=1), 10).deleted == 1
+
+
+@pytest.mark.mysql
+def test_a_charset_utf8_url_still_stores_every_letter(conf, databases):
+    """devstack writes ?charset=utf8 (utf8mb3 to MariaDB), which refuses
+    characters outside the basic plane; herald connects with utf8mb4."""
+    url = sa.make_url(databases("mysql").url).update_query_dict({"charset": "utf8"})
+    s = get_connection(conf, url.render_as_string(hide_password=False))
+    s.upgrade()
+    text = "Instance \U00020000\u6771\u4eac 1 could not be started."  # CJK Ext. B, then BMP
+    m = msg(1, project="proj-charset", user_message=text)
+    assert s.insert_messages([m]) == []
+    with s.engine.connect() as conn:
+        stored = conn.execute(sa.select(messages.c.user_message)
+                              .where(messages.c.project_id == "proj-charset")).scalar_one()
+    assert stored == text
+    s.close()
