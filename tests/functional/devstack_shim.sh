@@ -3,8 +3,8 @@
 # and migrated, listener started and stopped) without a devstack checkout.
 # Each stand-in does what devstack's does on a single node, minus systemd
 # and sudo; every call is also appended to $SHIM_CALLS for the test to read.
-# Expects: SHIM_DIR, SHIM_PYTHON, SHIM_RABBIT_URL, SHIM_DB_ADMIN_URL,
-# SHIM_SERVICES (space-separated enabled services).
+# Expects: SHIM_DIR, SHIM_PYTHON, SHIM_RABBIT_URL, SHIM_DB_KIND (postgresql
+# or mysql), SHIM_DB_ADMIN_URL, SHIM_SERVICES (space-separated enabled services).
 
 SHIM_CALLS=$SHIM_DIR/calls
 
@@ -68,21 +68,29 @@ function iniset_rpc_backend {
     iniset "$2" "$3" transport_url "$SHIM_RABBIT_URL"
 }
 
-# the form devstack's lib/databases/postgresql gives: no driver named
+# the forms devstack's lib/databases/{postgresql,mysql} give: no driver
+# named for PostgreSQL, charset=utf8 (utf8mb3 to the server) for MySQL
 function database_connection_url {
     local base=${SHIM_DB_ADMIN_URL%/*}
-    echo "postgresql://${base#*://}/$1?client_encoding=utf8"
+    if [[ "$SHIM_DB_KIND" == "mysql" ]]; then
+        echo "mysql+pymysql://${base#*://}/$1?charset=utf8"
+    else
+        echo "postgresql://${base#*://}/$1?client_encoding=utf8"
+    fi
 }
 
 function recreate_database {
     _shim_record recreate_database "$@"
-    "$SHIM_PYTHON" - "$SHIM_DB_ADMIN_URL" "$1" <<'PY'
+    "$SHIM_PYTHON" - "$SHIM_DB_ADMIN_URL" "$1" "$SHIM_DB_KIND" <<'PY'
 import sys
 import sqlalchemy as sa
-engine = sa.create_engine(sys.argv[1], isolation_level="AUTOCOMMIT")
+url, name, kind = sys.argv[1:4]
+engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
 with engine.connect() as conn:
-    conn.execute(sa.text(f"DROP DATABASE IF EXISTS {sys.argv[2]}"))
-    conn.execute(sa.text(f"CREATE DATABASE {sys.argv[2]}"))
+    conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+    # devstack creates MySQL databases with CHARACTER SET utf8
+    charset = " CHARACTER SET utf8" if kind == "mysql" else ""
+    conn.execute(sa.text(f"CREATE DATABASE {name}{charset}"))
 PY
 }
 

@@ -2,9 +2,11 @@
 
 devstack itself is not installed here (it wants a whole cloud); the stand-ins
 in ``devstack_shim.sh`` do what devstack's functions do on one node. What is
-proven: the plugin's phases run in devstack's order, write a configuration
-herald accepts, migrate a real PostgreSQL database, start a listener that
-stores what a service publishes, and stop and clean up.
+proven, with each database devstack offers (MySQL is its default): the
+plugin's phases run in devstack's order, write a configuration herald
+accepts, migrate a real database created the way devstack creates it, start
+a listener that stores what a service publishes (a name outside Unicode's
+basic plane included), and stop and clean up.
 """
 
 from __future__ import annotations
@@ -22,30 +24,35 @@ import sqlalchemy as sa
 from storage.tables import messages
 from tests import services
 
-pytestmark = [pytest.mark.rabbit, pytest.mark.postgresql, pytest.mark.slow]
+pytestmark = [pytest.mark.rabbit, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 SHIM = Path(__file__).with_name("devstack_shim.sh")
-VOL = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
+INSTANCE = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
+NAME = "web \U00020000\u6771\u4eac 1"  # a CJK Ext. B letter, then two of the basic plane
+ADMIN = {"postgresql": services.PG_URL, "mysql": services.MYSQL_URL}
+DRIVER = {"postgresql": "psycopg[binary]>=3.1", "mysql": "PyMySQL>=1.0"}
 
 
-@pytest.fixture
-def devstack(tmp_path):
+@pytest.fixture(params=[pytest.param("mysql", marks=pytest.mark.mysql),
+                        pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def devstack(request, tmp_path):
+    kind = request.param
     if not services.port_open(5672):
         services.unavailable("RabbitMQ on 127.0.0.1:5672")
-    admin = sa.create_engine(services.PG_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(ADMIN[kind], isolation_level="AUTOCOMMIT")
     try:
         admin.connect().close()
     except sa.exc.OperationalError as exc:
-        services.unavailable(f"PostgreSQL ({exc.orig})")
+        services.unavailable(f"{kind} ({exc.orig})")
     token = secrets.token_hex(4)
     nova_conf = tmp_path / "nova.conf"
     nova_conf.write_text("[DEFAULT]\n")
     env = {
         **os.environ,
         "SHIM_DIR": str(tmp_path), "SHIM_PYTHON": sys.executable,
-        "SHIM_RABBIT_URL": services.RABBIT_URL, "SHIM_DB_ADMIN_URL": services.PG_URL,
-        "SHIM_SERVICES": "herald-listener postgresql rabbit",
+        "SHIM_RABBIT_URL": services.RABBIT_URL, "SHIM_DB_KIND": kind,
+        "SHIM_DB_ADMIN_URL": ADMIN[kind], "SHIM_SERVICES": f"herald-listener {kind} rabbit",
         "DEST": str(tmp_path), "HERALD_DIR": str(REPO),
         "HERALD_CONF_DIR": str(tmp_path / "etc" / "herald"),
         "HERALD_DB_NAME": f"herald_ds_{token}",
@@ -60,12 +67,13 @@ def devstack(tmp_path):
         return subprocess.run(["bash", "-c", "\n".join(script)], env=env, capture_output=True,
                               text=True, timeout=180)
 
-    yield run, env, tmp_path
+    yield kind, run, env, tmp_path
     pid_file = tmp_path / "herald-listener.pid"
     if pid_file.exists():  # a failed test must not leave a listener behind
         subprocess.run(["kill", "-KILL", pid_file.read_text().strip()], capture_output=True)
     with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {env['HERALD_DB_NAME']} WITH (FORCE)"))
+        force = " WITH (FORCE)" if kind == "postgresql" else ""
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {env['HERALD_DB_NAME']}{force}"))
     admin.dispose()
 
 
@@ -76,20 +84,23 @@ def read_ini(path: Path) -> configparser.ConfigParser:
 
 
 def test_stack_publish_unstack_clean(devstack):
-    run, env, tmp = devstack
+    kind, run, env, tmp = devstack
     result = run("stack install", "stack post-config", "stack extra")
     assert result.returncode == 0, result.stdout + result.stderr
     calls = (tmp / "calls").read_text().splitlines()
     assert f"setup_develop {REPO}" in calls
-    assert "pip_install psycopg[binary]>=3.1" in calls
+    assert f"pip_install {DRIVER[kind]}" in calls
     assert f"recreate_database {env['HERALD_DB_NAME']}" in calls
 
     conf_path = Path(env["HERALD_CONF_DIR"]) / "herald.conf"
     conf = read_ini(conf_path)
     url = conf["database"]["connection"]
-    # devstack's driverless postgresql:// URL is pointed at psycopg 3
-    assert url.startswith("postgresql+psycopg://")
-    assert url.endswith(f"/{env['HERALD_DB_NAME']}?client_encoding=utf8")
+    if kind == "postgresql":  # devstack's driverless URL is pointed at psycopg 3
+        assert url.startswith("postgresql+psycopg://")
+        assert url.endswith(f"/{env['HERALD_DB_NAME']}?client_encoding=utf8")
+    else:  # left as devstack writes it; herald connects with utf8mb4 anyway
+        assert url.startswith("mysql+pymysql://")
+        assert url.endswith(f"/{env['HERALD_DB_NAME']}?charset=utf8")
     assert conf["DEFAULT"]["transport_url"] == services.RABBIT_URL
     assert conf["oslo_messaging_rabbit"]["amqp_durable_queues"] == "True"
     assert conf["listener"]["exchanges"] == env["HERALD_EXCHANGES"]
@@ -102,13 +113,19 @@ def test_stack_publish_unstack_clean(devstack):
                         "the devstack-started listener to consume")
     bin_dir = Path(sys.executable).parent
     emitted = subprocess.run(
-        [str(bin_dir / "herald-emit"), "--config-file", str(conf_path), "VOLUME_DELETE_FAILED",
-         "--project-id", "ds-project", "--resource-uuid", VOL,
-         "--param", f"volume_id={VOL}", "--param", "reason=in_use"],
+        [str(bin_dir / "herald-emit"), "--config-file", str(conf_path),
+         "INSTANCE_BOOT_NO_VALID_HOST", "--project-id", "ds-project", "--resource-uuid", INSTANCE,
+         "--param", f"instance_name={NAME}", "--param", f"instance_id={INSTANCE}",
+         "--param", "flavor=standard"],
         capture_output=True, text=True, timeout=60)
     assert emitted.returncode == 0, emitted.stderr
 
-    engine = sa.create_engine(url)
+    # read as herald's read API does (utf8mb4 on MySQL): a charset=utf8
+    # session reads a character outside the basic plane back as '?'
+    read_url = sa.make_url(url)
+    if kind == "mysql":
+        read_url = read_url.update_query_dict({"charset": "utf8mb4"})
+    engine = sa.create_engine(read_url)
     try:
         def stored():
             with engine.connect() as conn:
@@ -116,8 +133,9 @@ def test_stack_publish_unstack_clean(devstack):
                                     .where(messages.c.project_id == "ds-project")).all()
 
         services.wait_until(lambda: len(stored()) == 1, 60, "the message row")
-        assert stored() == [("VOLUME_DELETE_FAILED",
-                             f"Volume {VOL} could not be deleted: it is attached to an instance.")]
+        assert stored() == [("INSTANCE_BOOT_NO_VALID_HOST",
+                             f"Instance {NAME} ({INSTANCE}) could not be started: no host has "
+                             "enough free resources for flavor standard.")]
     finally:
         engine.dispose()
 
@@ -126,5 +144,7 @@ def test_stack_publish_unstack_clean(devstack):
     assert result.returncode == 0, result.stdout + result.stderr
     assert not Path(f"/proc/{pid}").exists()
     assert "Traceback" not in log.read_text()
+    if kind == "mysql":
+        assert "charset=utf8; using utf8mb4 instead" in log.read_text()
     assert run("clean").returncode == 0
     assert not Path(env["HERALD_CONF_DIR"]).exists()
