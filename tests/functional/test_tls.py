@@ -12,7 +12,6 @@ import ssl
 import pytest
 import trustme
 
-from tests import services
 from tests.functional.tls_proxy import TLSProxy
 
 pytestmark = [pytest.mark.rabbit]
@@ -49,14 +48,8 @@ def broker_url(port: int) -> str:
     return f"rabbit://guest:guest@127.0.0.1:{port}/"
 
 
-def rabbit_up() -> None:
-    if not services.port_open(5672):
-        services.unavailable("RabbitMQ on 127.0.0.1:5672")
-
-
 @pytest.mark.parametrize("intake", ["kombu", "oslo"])
 def test_consumes_over_tls_with_a_client_certificate(herald, tmp_path, intake):
-    rabbit_up()
     ca = trustme.CA()
     client = ca.issue_cert("herald-client")
     with TLSProxy(broker_context(ca, "127.0.0.1", client_ca=ca), ("127.0.0.1", 5672)) as proxy:
@@ -70,7 +63,6 @@ def test_consumes_over_tls_with_a_client_certificate(herald, tmp_path, intake):
 
 
 def test_an_untrusted_broker_is_refused_logged_and_retried(herald, tmp_path):
-    rabbit_up()
     broker_ca, other_ca = trustme.CA(), trustme.CA()
     with TLSProxy(broker_context(broker_ca, "127.0.0.1"), ("127.0.0.1", 5672)) as proxy:
         h = herald("sqlite", transport_url=broker_url(proxy.port),
@@ -85,7 +77,6 @@ def test_an_untrusted_broker_is_refused_logged_and_retried(herald, tmp_path):
 
 
 def test_the_broker_name_is_verified_unless_told_otherwise(herald, tmp_path):
-    rabbit_up()
     ca = trustme.CA()
     # a valid certificate from the trusted CA, for another name
     context = broker_context(ca, "rabbit.example.org")
