@@ -8,6 +8,7 @@ messages only show in a periodic summary line.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from collector.model import Outcome, Rejection
@@ -37,23 +38,41 @@ class RejectionLog:
 
 
 class Stats:
-    """Outcome totals, and an INFO summary every ``interval`` seconds."""
+    """Outcome totals, and an INFO summary every ``interval`` seconds.
+
+    The summary is written by :meth:`run` on its own clock (a thread of the
+    worker), so a quiet period's counts reach the log on time instead of
+    waiting for the next batch.
+    """
 
     def __init__(self, interval: int) -> None:
         self.interval = interval
         self.totals = dict.fromkeys(Outcome, 0)
         self._window = dict.fromkeys(Outcome, 0)
         self._window_start = time.monotonic()
+        self._lock = threading.Lock()
 
     def count(self, outcomes: list[Outcome]) -> None:
-        for o in outcomes:
-            self._window[o] += 1
-            self.totals[o] += 1
-        elapsed = time.monotonic() - self._window_start
-        if self.interval and elapsed >= self.interval:
-            w = self._window
-            LOG.info("Last %.0f s: %d stored, %d rejected, %d filtered, %d requeued", elapsed,
-                     w[Outcome.STORED], w[Outcome.REJECTED], w[Outcome.FILTERED],
-                     w[Outcome.RETRY])
-            self._window = dict.fromkeys(Outcome, 0)
-            self._window_start = time.monotonic()
+        with self._lock:
+            for o in outcomes:
+                self._window[o] += 1
+                self.totals[o] += 1
+
+    def report(self) -> None:
+        """Log the current window and start a new one."""
+        with self._lock:
+            w, self._window = self._window, dict.fromkeys(Outcome, 0)
+            now = time.monotonic()
+            elapsed, self._window_start = now - self._window_start, now
+        LOG.info("Last %.0f s: %d stored, %d rejected, %d filtered, %d ignored, "
+                 "%d requeued", elapsed, w[Outcome.STORED], w[Outcome.REJECTED],
+                 w[Outcome.FILTERED], w[Outcome.IGNORED], w[Outcome.RETRY])
+
+    def run(self, stop: threading.Event) -> None:
+        """Report every ``interval`` until ``stop`` (a thread's target); the
+        last, partial window is reported on the way out."""
+        if not self.interval:
+            return
+        while not stop.wait(self.interval):
+            self.report()
+        self.report()
