@@ -50,6 +50,7 @@ def write_conf(path: Path, db_url: str, topic: str, exchange: str, workers: int,
         intake = {intake}
         workers = {workers}
         topics = {topic}
+        shared_topics =
         exchanges = {exchange}
         priorities = error
         batch_size = {batch_size}

@@ -23,6 +23,13 @@ class CatalogueError(ConfigurationError):
     """
 
 
+class MappingError(ConfigurationError):
+    """A mapping rules file breaks a rule of the format or of the catalogue.
+
+    Start-up stops on it, as on a broken catalogue.
+    """
+
+
 class InvalidNotification(HeraldError):
     """A notification cannot become a user message; it will be quarantined.
 

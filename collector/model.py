@@ -28,6 +28,9 @@ class Notification:
     timestamp: str | None
     payload: Any
     context: dict[str, Any]
+    #: the mapping rule that produced this payload from a service's own
+    #: notification (None: herald's own payload)
+    rule: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -107,6 +110,8 @@ class Outcome(enum.Enum):
     STORED = "stored"
     REJECTED = "rejected"
     FILTERED = "filtered"
+    #: routine traffic no rule maps (not herald's own payload): counted only
+    IGNORED = "ignored"
     RETRY = "retry"
 
 

@@ -25,7 +25,9 @@ from collector.dispatcher import Dispatcher, Refusal
 from collector.exceptions import InvalidNotification
 from collector.fanout import Fanout
 from collector.holding import Holder
+from collector.mapping import Router
 from collector.model import Inbound, Notification, Outcome, Rejection, UserMessage, utcnow
+from collector.rules import RuleSet
 from collector.validation import Validator
 
 LOG = logging.getLogger(__name__)
@@ -115,8 +117,10 @@ class Pipeline:
         clock: Callable[[], datetime.datetime] = utcnow,
         attempts: AttemptLog | None = None,
         trees: EventTrees | None = None,
+        rules: RuleSet | None = None,
     ) -> None:
         group = conf.collector
+        self.router = Router(rules if rules is not None else RuleSet([]))
         self.attempts = attempts
         self.trees = trees
         self.max_attempts = group.max_delivery_attempts
@@ -133,10 +137,13 @@ class Pipeline:
         self._lock = threading.Lock()
         self.stats = reporting.Stats(self.stats_interval)
 
-    def set_catalogue(self, catalogue: Catalogue) -> None:
-        """Swap the catalogue (SIGHUP); batches in flight keep the old one."""
+    def set_catalogue(self, catalogue: Catalogue, rules: RuleSet | None = None) -> None:
+        """Swap the catalogue and the rules checked against it (SIGHUP);
+        batches in flight keep the old ones."""
         self.validator = Validator(catalogue, int(self.validator.ttl.total_seconds()),
                                    int(self.validator.skew.total_seconds()))
+        if rules is not None:
+            self.router = Router(rules)
 
     def process(
         self, batch: Sequence[Inbound], keepalive: Callable[[], None] | None = None
@@ -200,7 +207,7 @@ class Pipeline:
     def _process(self, batch: Sequence[Inbound], keepalive: Callable[[], None] | None
                  ) -> list[Outcome]:
         received_at = self.clock()
-        validator = self.validator
+        validator, route = self.validator, self.router.route
         outcomes = [Outcome.STORED] * len(batch)
         accepted: list[tuple[int, UserMessage]] = []
         rejected: list[tuple[int, Rejection]] = []
@@ -208,9 +215,20 @@ class Pipeline:
             n = None
             try:
                 n = self._decode(item)
+                routed = route(n)
+                if routed is None:
+                    outcomes[i] = Outcome.IGNORED
+                    if LOG.isEnabledFor(logging.DEBUG):
+                        LOG.debug("Ignored %s (%s): no mapping rule applies", n.message_id,
+                                  _safe(n.event_type))
+                    continue
+                n = routed
                 message = validator.accept(n, received_at)
             except InvalidNotification as exc:
-                rejected.append((i, self._rejection(item, n, exc.code, exc.detail, received_at)))
+                detail = exc.detail
+                if n is not None and n.rule is not None:  # what the rule produced is bad
+                    detail = f"rule {n.rule}: {detail}"
+                rejected.append((i, self._rejection(item, n, exc.code, detail, received_at)))
                 continue
             except Exception as exc:  # a bug or an input nobody foresaw: contain it
                 LOG.exception("Pipeline error on a notification; it is quarantined")

@@ -133,6 +133,20 @@ OPERATIONS = Choice(
         "migrate": "migration",
         "resize": "resize",
         "rebuild": "rebuild",
+        "manage": "import",
+        "reboot": "reboot",
+        "interface_attach": "network interface attachment",
+    }
+)
+# Why a share scheduler found no back end, from the filter that refused last
+# (manila's own user messages make the same distinction).
+SHARE_SCHEDULER_REASONS = Choice(
+    {
+        "capacity": "no share back end has enough free capacity",
+        "availability_zone": "no share back end is available in the requested availability zone",
+        "capabilities": "no share back end offers what the share type asks for",
+        "replication": "no share back end supports the requested replication",
+        "no_valid_host": "no share back end can currently satisfy the request",
     }
 )
 
@@ -211,6 +225,24 @@ ENTRIES = [
         "error. Quote the request ID when you contact support.",
         volume_id=UUID(), operation=OPERATIONS,
     ),
+    entry(
+        "VOLUME_NO_VALID_BACKEND", "volume.schedule.failed", "system", "ERROR",
+        "The {operation} of volume {volume_id} failed: no storage back end can currently "
+        "satisfy the request. Another size or volume type may succeed.",
+        volume_id=UUID(), operation=OPERATIONS,
+    ),
+    entry(
+        "VOLUME_BACKEND_NOT_READY", "volume.operation.failed", "system", "ERROR",
+        "The {operation} of volume {volume_id} failed: its storage back end is not ready. "
+        "Try again later.",
+        volume_id=UUID(), operation=OPERATIONS,
+    ),
+    entry(
+        "VOLUME_CREATE_IMAGE_TOO_BIG", "volume.create.failed", "user", "ERROR",
+        "Volume {volume_id} could not be created: the image is larger than the requested "
+        "size.",
+        volume_id=UUID(),
+    ),
     # -- snapshots -----------------------------------------------------------
     entry(
         "SNAPSHOT_CREATE_FAILED", "snapshot.create.failed", "action", "ERROR",
@@ -227,6 +259,18 @@ ENTRIES = [
         "SNAPSHOT_DELETE_FAILED", "snapshot.delete.failed", "action", "ERROR",
         "Snapshot {snapshot_id} could not be deleted: {reason}.",
         snapshot_id=UUID(), reason=SNAPSHOT_REASONS,
+    ),
+    entry(
+        "SNAPSHOT_NO_VALID_BACKEND", "snapshot.schedule.failed", "system", "ERROR",
+        "The {operation} of snapshot {snapshot_id} failed: the storage back end of its "
+        "volume does not have enough free capacity.",
+        snapshot_id=UUID(), operation=OPERATIONS,
+    ),
+    entry(
+        "SNAPSHOT_UNKNOWN_ERROR", "snapshot.operation.failed", "system", "ERROR",
+        "The {operation} of snapshot {snapshot_id} failed because of an unexpected error. "
+        "Quote the request ID when you contact support.",
+        snapshot_id=UUID(), operation=OPERATIONS,
     ),
     # -- backups -------------------------------------------------------------
     entry(
@@ -267,12 +311,36 @@ ENTRIES = [
         "Access rule {rule_id} of share {share_id} could not be applied: {reason}.",
         rule_id=UUID(), share_id=UUID(), reason=SHARE_REASONS,
     ),
+    entry(
+        "SHARE_CREATE_NO_VALID_HOST", "share.create.failed", "system", "ERROR",
+        "Share {share_id} could not be created: {reason}. Another size or share type may "
+        "succeed.",
+        share_id=UUID(), reason=SHARE_SCHEDULER_REASONS,
+    ),
+    entry(
+        "SHARE_UNKNOWN_ERROR", "share.operation.failed", "system", "ERROR",
+        "The {operation} of share {share_id} failed because of an unexpected error. Quote "
+        "the request ID when you contact support.",
+        share_id=UUID(), operation=OPERATIONS,
+    ),
     # -- instances -----------------------------------------------------------
     entry(
         "INSTANCE_BOOT_NO_VALID_HOST", "instance.create.failed", "action", "ERROR",
         "Instance {instance_name} ({instance_id}) could not be started: no host "
         "has enough free resources for flavor {flavor}.",
         instance_name=Name(64), instance_id=UUID(), flavor=Identifier(64),
+    ),
+    entry(
+        "INSTANCE_CREATE_NO_VALID_HOST", "instance.create.failed", "system", "ERROR",
+        "Instance {instance_id} could not be created: no compute host currently has enough "
+        "free resources for it. Another flavor or a later attempt may succeed.",
+        instance_id=UUID(),
+    ),
+    entry(
+        "INSTANCE_CREATE_RETRIES_EXHAUSTED", "instance.create.failed", "system", "ERROR",
+        "Instance {instance_id} could not be created: it failed to start on every compute "
+        "host it was tried on. Quote the request ID when you contact support.",
+        instance_id=UUID(),
     ),
     entry(
         "INSTANCE_CREATE_QUOTA_EXCEEDED", "instance.create.failed", "user", "ERROR",

@@ -26,6 +26,8 @@ function configure_herald {
     iniset $HERALD_CONF listener workers $HERALD_WORKERS
     iniset $HERALD_CONF listener exchanges $HERALD_EXCHANGES
     iniset $HERALD_CONF listener topics $HERALD_TOPICS
+    iniset $HERALD_CONF listener shared_topics $HERALD_SHARED_TOPICS
+    iniset $HERALD_CONF listener shared_queue $HERALD_SHARED_QUEUE
     iniset $HERALD_CONF DEFAULT debug $ENABLE_DEBUG_LOG_LEVEL
     # emitting services must declare their notification queues the same way
     for conf in $NOVA_CONF $CINDER_CONF; do

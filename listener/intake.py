@@ -36,8 +36,28 @@ OPTS = [
     cfg.ListOpt(
         "topics",
         default=["user_messages"],
-        help="Notification topics herald consumes; services publish user "
-        "messages with an oslo Notifier on one of these topics.",
+        help="herald's own topics: services publish herald's payload with an "
+        "oslo Notifier on one of these, and herald consumes their topic-named "
+        "queues (``<topic>.<priority>``), which no one else reads.",
+    ),
+    cfg.ListOpt(
+        "shared_topics",
+        default=["notifications"],
+        help="Topics other consumers read too, where services publish their own "
+        "notifications for the mapping rules ([mapping]): ``notifications`` "
+        "(nova's legacy ones, cinder's, manila's), ``versioned_notifications`` "
+        "(nova's versioned ones). herald never consumes their topic-named "
+        "queues (ceilometer reads ``notifications.info``...): it binds its own "
+        "queue, ``shared_queue``, to the same routing keys, so every consumer "
+        "keeps receiving every notification. Empty: none.",
+    ),
+    cfg.StrOpt(
+        "shared_queue",
+        default="herald",
+        help="The queue herald reads shared_topics through (an oslo listener "
+        "pool of that name). All herald workers and hosts using one name split "
+        "its notifications; another herald deployment on the same broker needs "
+        "its own name.",
     ),
     cfg.ListOpt(
         "exchanges",
@@ -99,14 +119,21 @@ class Binding:
 
 def bindings(conf: cfg.ConfigOpts) -> list[Binding]:
     """oslo names a notification queue ``<topic>.<priority>`` (or after the
-    pool) and binds it with that routing key on each exchange."""
+    pool) and binds it with that routing key on each exchange; shared
+    topics always go through herald's own queue."""
     group = conf.listener
+    both = sorted(set(group.topics) & set(group.shared_topics))
+    if both:
+        raise ConfigurationError(f"[listener] topic(s) {', '.join(both)} are in both topics "
+                                 "and shared_topics; a topic is herald's own or shared")
     out = []
     for exchange in group.exchanges:
-        for topic in group.topics:
-            for priority in group.priorities:
-                key = f"{topic}.{priority}"
-                out.append(Binding(exchange, group.pool or key, key))
+        for topics, queue in ((group.topics, group.pool), (group.shared_topics,
+                                                           group.shared_queue)):
+            for topic in topics:
+                for priority in group.priorities:
+                    key = f"{topic}.{priority}"
+                    out.append(Binding(exchange, queue or key, key))
     return out
 
 

@@ -15,6 +15,7 @@ import collector.dispatcher
 import collector.filters
 import collector.holding
 import collector.pipeline
+import collector.rules
 import collector.validation
 import listener.intake
 import listener.republisher
@@ -50,6 +51,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ))),
         ("database", list(storage.engine.OPTS)),
         ("filters", list(collector.filters.OPTS)),
+        ("mapping", list(collector.rules.OPTS)),
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),

@@ -38,21 +38,33 @@ class OsloIntake(intake.Intake):
 
     def run(self) -> None:
         group = self.conf.listener
+        intake.bindings(self.conf)  # the same configuration checks as the kombu intake
         transport = oslo_messaging.get_notification_transport(self.conf)
-        targets = [oslo_messaging.Target(topic=topic, exchange=exchange)
-                   for exchange in group.exchanges for topic in group.topics]
         endpoint = _Endpoint(self._handle)
         for priority in set(intake.PRIORITIES) - set(group.priorities):
             delattr(endpoint, priority)
-        listener = oslo_messaging.get_batch_notification_listener(
-            transport, targets, [endpoint], executor="threading", allow_requeue=True,
-            pool=group.pool, batch_size=group.batch_size, batch_timeout=group.batch_timeout)
-        listener.start()
+        listeners = []
+        # herald's own topics (their topic-named queues, or group.pool), then
+        # the shared ones, always through herald's own queue (a pool)
+        for topics, pool in ((group.topics, group.pool),
+                             (group.shared_topics, group.shared_queue)):
+            targets = [oslo_messaging.Target(topic=topic, exchange=exchange)
+                       for exchange in group.exchanges for topic in topics]
+            if targets:
+                listeners.append(oslo_messaging.get_batch_notification_listener(
+                    transport, targets, [endpoint], executor="threading",
+                    allow_requeue=True, pool=pool, batch_size=group.batch_size,
+                    batch_timeout=group.batch_timeout))
+        for listener in listeners:
+            listener.start()
         LOG.info("Consuming %s on exchanges %s through oslo.messaging",
-                 ", ".join(group.topics), ", ".join(group.exchanges))
+                 ", ".join(list(group.topics) + list(group.shared_topics)),
+                 ", ".join(group.exchanges))
         self.stop.wait()
-        listener.stop()  # stops polling; the batch being handled finishes
-        listener.wait()
+        for listener in listeners:
+            listener.stop()  # stops polling; the batch being handled finishes
+        for listener in listeners:
+            listener.wait()
         transport.cleanup()
         LOG.info("Stopped consuming")
 

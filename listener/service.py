@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from oslo_config import cfg
 
 import storage
-from collector import catalogue, dispatcher, filters
-from collector.exceptions import CatalogueError, ConfigurationError
+from collector import catalogue, dispatcher, filters, rulecheck
+from collector.exceptions import ConfigurationError
 from collector.pipeline import Pipeline
 from listener import intake
 from storage import reaper
@@ -45,8 +45,10 @@ def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     merely down are waited for by the workers instead.
     """
     cat = catalogue.load(conf)
+    rules = rulecheck.load(conf, cat)
     filters.from_conf(conf)  # a bad pattern stops start-up here
     name = intake.choose(conf)
+    intake.bindings(conf)  # a topic both herald's own and shared stops start-up here
     if name == "kombu":
         from listener import rabbit
         rabbit.settings(conf)
@@ -59,7 +61,8 @@ def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     if missing:
         raise ConfigurationError(f"unknown event_dispatchers: {', '.join(missing)} "
                                  f"(available: {', '.join(dispatcher.available())})")
-    LOG.info("Catalogue: %d entries; intake: %s; database: %s", len(cat), name,
+    LOG.info("Catalogue: %d entries; mapping rules: %d; intake: %s; database: %s", len(cat),
+             len(rules), name,
              sa.make_url(conf.database.connection).render_as_string(hide_password=True))
     return cat
 
@@ -105,9 +108,13 @@ class ListenerService(_GracefulService):
             if not store.wait_until_ready(self.stop.wait):
                 return
             dispatchers = dispatcher.load(self.conf, store=store)
-            self.pipeline = Pipeline(self.conf, catalogue.load(self.conf), dispatchers, store,
+            cat = catalogue.load(self.conf)
+            self.pipeline = Pipeline(self.conf, cat, dispatchers, store,
                                      self.stop, filters=filters.from_conf(self.conf),
-                                     attempts=store, trees=store)
+                                     attempts=store, trees=store,
+                                     rules=rulecheck.load(self.conf, cat))
+            threading.Thread(target=self.pipeline.stats.run, args=(self.stop,), daemon=True,
+                             name="stats").start()
             intake.load(self.conf, self.pipeline, self.stop).run()
         finally:
             for d in dispatchers:
@@ -118,7 +125,8 @@ class ListenerService(_GracefulService):
             store.close()
 
     def reload(self) -> None:
-        """SIGHUP: re-read config files and apply the catalogue override.
+        """SIGHUP: re-read config files, the catalogue override and the
+        mapping rules.
 
         The worker keeps its PID and its in-flight batch. Other options
         (transport, database, workers...) take effect on restart.
@@ -126,12 +134,15 @@ class ListenerService(_GracefulService):
         self.conf.reload_config_files()
         try:
             cat = catalogue.load(self.conf)
-        except CatalogueError as exc:
-            LOG.error("SIGHUP: keeping the previous catalogue, the new one is invalid: %s", exc)
+            rules = rulecheck.load(self.conf, cat)
+        except ConfigurationError as exc:
+            LOG.error("SIGHUP: keeping the previous catalogue and mapping rules, the new "
+                      "ones are invalid: %s", exc)
             return
         if self.pipeline is not None:
-            self.pipeline.set_catalogue(cat)
-        LOG.info("SIGHUP: configuration reloaded; catalogue has %d entries", len(cat))
+            self.pipeline.set_catalogue(cat, rules)
+        LOG.info("SIGHUP: configuration reloaded; catalogue has %d entries, %d mapping rules",
+                 len(cat), len(rules))
 
 
 class ReaperService(_GracefulService):

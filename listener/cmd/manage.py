@@ -17,6 +17,7 @@ from collector import catalogue, reference
 from collector.exceptions import HeraldError
 from collector.model import utcnow
 from listener import config
+from listener.cmd import mapping_commands
 from storage import migration, reaper
 
 DESCRIPTION = """\
@@ -39,7 +40,7 @@ commands:
   messages reap                   delete expired messages and old rejections now
   progress show RESOURCE --project P
                                   the provisioning steps of a resource
-
+""" + mapping_commands.EPILOG + """
 exit status:
   0  success
   1  failure (invalid override file, unreachable database...), reason on stderr
@@ -238,6 +239,8 @@ def add_command_parsers(subparsers: Any) -> None:
     p = _add(prog, "show", progress_show, "the steps of one resource, oldest first")
     p.add_argument("resource", metavar="RESOURCE", help="the resource's uuid")
     p.add_argument("--project", required=True, help="project ID (every read is scoped)")
+
+    mapping_commands.add_parsers(subparsers, _add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

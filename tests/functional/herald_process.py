@@ -32,11 +32,19 @@ PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 class HeraldProcess:
     def __init__(self, tmp_path: Any, db_url: str, *, intake: str = "kombu", workers: int = 1,
                  extra: str = "", share_with: HeraldProcess | None = None,
-                 transport_url: str = services.RABBIT_URL) -> None:
+                 transport_url: str = services.RABBIT_URL,
+                 exchanges: list[str] | None = None, shared_topics: int = 0) -> None:
         token = secrets.token_hex(4)
         # share_with: a second listener on the same queues (and database)
         self.topic = share_with.topic if share_with else f"hft_{token}"
         self.exchange = share_with.exchange if share_with else f"hft_ex_{token}"
+        # exchanges: real services' exchange names (nova, openstack); the
+        # topics stay unique, so tests never see each other's notifications
+        self.exchanges = exchanges or [self.exchange]
+        #: shared topics (services' own notifications), read through shared_queue
+        self.shared_topics = (share_with.shared_topics if share_with else
+                              [f"hft_notif{i}_{token}" for i in range(shared_topics)])
+        self.shared_queue = share_with.shared_queue if share_with else f"hft_herald_{token}"
         self.db_url = db_url
         self.dir = tmp_path
         tmp_path.mkdir(parents=True, exist_ok=True)
@@ -54,7 +62,9 @@ class HeraldProcess:
             intake = {intake}
             workers = {workers}
             topics = {self.topic}
-            exchanges = {self.exchange}
+            exchanges = {",".join(self.exchanges)}
+            shared_topics = {",".join(self.shared_topics)}
+            shared_queue = {self.shared_queue}
             batch_size = 100
             batch_timeout = 0.05
             [collector]
@@ -69,6 +79,7 @@ class HeraldProcess:
         self.engine = sa.create_engine(db_url, pool_pre_ping=True)
         self.proc: subprocess.Popen[bytes] | None = None
         self._transport = None
+        self._service_transports: dict[str, Any] = {}
 
     # -- lifecycle --------------------------------------------------------------
     def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -133,31 +144,47 @@ class HeraldProcess:
     def cleanup(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.stop()
-        if self._transport is not None:
-            self._transport.cleanup()
+        for transport in [self._transport, *self._service_transports.values()]:
+            if transport is not None:
+                transport.cleanup()
         with kombu.Connection(services.AMQP_URL) as conn:
             channel = conn.channel()
             for priority in PRIORITIES:
                 channel.queue_delete(f"{self.topic}.{priority}")
-            channel.exchange_delete(self.exchange)
+                for topic in self.shared_topics:
+                    channel.queue_delete(f"{topic}.{priority}")
+            channel.queue_delete(self.shared_queue)
+            channel.exchange_delete(self.exchange)  # real services' exchanges are kept
         self.engine.dispose()
 
     # -- publishing ---------------------------------------------------------------
     def notifier(self, driver: str = "messaging", **rabbit: Any) -> oslo_messaging.Notifier:
         """A service's Notifier; ``rabbit``: its [oslo_messaging_rabbit] settings."""
         if self._transport is None:
-            conf = cfg.ConfigOpts()
-            for group, opts in messaging_opts.list_opts():
-                conf.register_opts(opts, group=group)
-            conf([], project="herald-tests", default_config_files=[])
-            conf.set_override("control_exchange", self.exchange)
-            conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
-            for name, value in rabbit.items():
-                conf.set_override(name, value, group="oslo_messaging_rabbit")
-            self._transport = oslo_messaging.get_notification_transport(
-                conf, url=services.RABBIT_URL)
+            self._transport = self._service_transport(self.exchange, rabbit)
         return oslo_messaging.Notifier(self._transport, publisher_id="volume.test-host",
                                        driver=driver, topics=[self.topic])
+
+    def service_notifier(self, exchange: str, publisher_id: str, topic: str,
+                         driver: str = "messagingv2") -> oslo_messaging.Notifier:
+        """A Notifier as nova (exchange ``nova``) or cinder (``openstack``)
+        configures one, publishing its own notifications on ``topic``."""
+        if exchange not in self._service_transports:
+            self._service_transports[exchange] = self._service_transport(exchange, {})
+        return oslo_messaging.Notifier(self._service_transports[exchange],
+                                       publisher_id=publisher_id, driver=driver, topics=[topic])
+
+    @staticmethod
+    def _service_transport(exchange: str, rabbit: dict[str, Any]) -> Any:
+        conf = cfg.ConfigOpts()
+        for group, opts in messaging_opts.list_opts():
+            conf.register_opts(opts, group=group)
+        conf([], project="herald-tests", default_config_files=[])
+        conf.set_override("control_exchange", exchange)
+        conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+        for name, value in rabbit.items():
+            conf.set_override(name, value, group="oslo_messaging_rabbit")
+        return oslo_messaging.get_notification_transport(conf, url=services.RABBIT_URL)
 
     def publish_raw(self, bodies: list[bytes | str], priority: str = "error",
                     content_encoding: str = "utf-8") -> None:
@@ -201,15 +228,19 @@ class HeraldProcess:
             raise AssertionError(f"have {self.counts()}, want {(stored, rejected)}\n"
                                  f"{self.log()[-3000:]}") from None
 
-    def queue_depths(self) -> dict[str, int]:
+    def queue_depths(self, topic: str | None = None) -> dict[str, int]:
         out = {}
         with kombu.Connection(services.AMQP_URL) as conn:
             channel = conn.channel()
             for priority in PRIORITIES:
-                name = f"{self.topic}.{priority}"
+                name = f"{topic or self.topic}.{priority}"
                 try:
                     out[name] = channel.queue_declare(name, passive=True).message_count
                 except Exception:  # not declared: nothing ever published there
                     channel = conn.channel()
         return out
+
+    def queue_depth(self, name: str) -> int:
+        with kombu.Connection(services.AMQP_URL) as conn:
+            return conn.channel().queue_declare(name, passive=True).message_count
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kombu
 import pytest
 import sqlalchemy as sa
 
@@ -57,6 +58,7 @@ def devstack(request, tmp_path):
         "HERALD_CONF_DIR": str(tmp_path / "etc" / "herald"),
         "HERALD_DB_NAME": f"herald_ds_{token}",
         "HERALD_EXCHANGES": f"hds_ex_{token}", "HERALD_TOPICS": f"hds_{token}",
+        "HERALD_SHARED_TOPICS": f"hds_notif_{token}", "HERALD_SHARED_QUEUE": f"hds_q_{token}",
         "STACK_USER": subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip(),
         "ENABLE_DEBUG_LOG_LEVEL": "False", "NOVA_CONF": str(nova_conf), "CINDER_CONF": "",
     }
@@ -71,6 +73,12 @@ def devstack(request, tmp_path):
     pid_file = tmp_path / "herald-listener.pid"
     if pid_file.exists():  # a failed test must not leave a listener behind
         subprocess.run(["kill", "-KILL", pid_file.read_text().strip()], capture_output=True)
+    with kombu.Connection(services.AMQP_URL) as conn:
+        channel = conn.channel()
+        channel.queue_delete(env["HERALD_SHARED_QUEUE"])
+        for priority in ("audit", "debug", "info", "warn", "error", "critical", "sample"):
+            channel.queue_delete(f"{env['HERALD_TOPICS']}.{priority}")
+        channel.exchange_delete(env["HERALD_EXCHANGES"])
     with admin.connect() as conn:
         force = " WITH (FORCE)" if kind == "postgresql" else ""
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {env['HERALD_DB_NAME']}{force}"))
@@ -104,6 +112,8 @@ def test_stack_publish_unstack_clean(devstack):
     assert conf["DEFAULT"]["transport_url"] == services.RABBIT_URL
     assert conf["oslo_messaging_rabbit"]["amqp_durable_queues"] == "True"
     assert conf["listener"]["exchanges"] == env["HERALD_EXCHANGES"]
+    assert (conf["listener"]["shared_topics"], conf["listener"]["shared_queue"]) == (
+        env["HERALD_SHARED_TOPICS"], env["HERALD_SHARED_QUEUE"])
     # the emitting services are told to declare their queues the same way
     nova = read_ini(Path(env["NOVA_CONF"]))
     assert nova["oslo_messaging_rabbit"]["amqp_durable_queues"] == "True"

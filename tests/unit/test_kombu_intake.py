@@ -111,6 +111,7 @@ def intake_for():
         conf([], project="herald", default_config_files=[], default_config_dirs=[])
         conf.set_override("transport_url", "rabbit://guest:guest@127.0.0.1:5672/")
         conf.set_override("priorities", ["error"], group="listener")
+        conf.set_override("shared_topics", [], group="listener")  # one queue
         conf.set_override("batch_size", batch_size, group="listener")
         conf.set_override("batch_timeout", batch_timeout, group="listener")
         conf.set_override("batch_min_wait", min_wait, group="listener")

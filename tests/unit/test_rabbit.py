@@ -104,6 +104,7 @@ def test_choose(mconf):
 
 
 def test_bindings_follow_oslo_naming(mconf):
+    mconf.set_override("shared_topics", [], group="listener")
     mconf.set_override("topics", ["t1", "t2"], group="listener")
     mconf.set_override("exchanges", ["nova", "cinder"], group="listener")
     mconf.set_override("priorities", ["info", "error"], group="listener")
@@ -114,6 +115,28 @@ def test_bindings_follow_oslo_naming(mconf):
     assert {x.queue for x in intake.bindings(mconf)} == {"herald-pool"}
     assert {x.routing_key for x in intake.bindings(mconf)} == {
         "t1.info", "t1.error", "t2.info", "t2.error"}
+
+
+def test_shared_topics_are_read_through_herald_own_queue(mconf):
+    """ceilometer reads notifications.info: herald binds its own queue to
+    the same keys and never consumes the topic-named one."""
+    mconf.set_override("topics", ["user_messages"], group="listener")
+    mconf.set_override("shared_topics", ["notifications", "versioned_notifications"],
+                       group="listener")
+    mconf.set_override("exchanges", ["openstack", "nova"], group="listener")
+    mconf.set_override("priorities", ["info", "error"], group="listener")
+    b = intake.bindings(mconf)
+    shared = [x for x in b if "notifications" in x.routing_key]
+    assert len(shared) == 8 and {x.queue for x in shared} == {"herald"}
+    assert intake.Binding("nova", "herald", "versioned_notifications.error") in shared
+    assert not any(x.queue.startswith("notifications") for x in b)
+    assert intake.Binding("openstack", "user_messages.info", "user_messages.info") in b
+    mconf.set_override("shared_queue", "herald-eu", group="listener")
+    assert {x.queue for x in intake.bindings(mconf) if "notifications" in x.routing_key} == {
+        "herald-eu"}
+    mconf.set_override("shared_topics", ["user_messages"], group="listener")
+    with pytest.raises(ConfigurationError, match="both topics and shared_topics"):
+        intake.bindings(mconf)
 
 
 def test_failover_rotation_and_display(mconf):
