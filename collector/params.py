@@ -195,7 +195,7 @@ class Choice(ParamType):
         return "choice[" + "|".join(sorted(self.phrases)) + "]"
 
     def example(self) -> str:
-        return sorted(self.phrases)[0]
+        return next(iter(self.phrases))  # the first declared: the most common case
 
     @property
     def max_length(self) -> int:

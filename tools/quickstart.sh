@@ -14,6 +14,11 @@ transport_url = $url
 connection = sqlite:///$dir/herald.sqlite
 [listener]
 topics = herald_quickstart
+# where nova, cinder and manila publish their own notifications ("notifications"
+# in a real cloud); herald reads them through its own queue
+shared_topics = herald_quickstart_notifications
+shared_queue = herald_quickstart
+exchanges = openstack,nova
 CONF
 conf=(--config-file "$dir/herald.conf")
 
@@ -52,6 +57,53 @@ oslo_messaging.Notifier(t, "volume.buggy-host", driver="messaging",
     RequestContext(project_id="demo"), "user_message.create",
     {"event_id": "VOLUME_FELL_OVER", "params": {"trace": "Traceback: db01.internal ..."}})
 t.cleanup()
+PY
+echo "== nova's and cinder's own notifications, as those services send them: two final failures and 20 routine ones"
+python - "$url" <<'PY'
+import sys, uuid
+import listener  # noqa: F401 (threading backend)
+import kombu
+import oslo_messaging
+from oslo_config import cfg
+from oslo_context.context import RequestContext
+from oslo_messaging import opts
+
+def notifier(exchange, publisher):
+    conf = cfg.ConfigOpts()
+    for group, o in opts.list_opts():
+        conf.register_opts(o, group=group)
+    conf([], project="quickstart", default_config_files=[])
+    conf.set_override("control_exchange", exchange)
+    conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+    t = oslo_messaging.get_notification_transport(conf, url=sys.argv[1])
+    return t, oslo_messaging.Notifier(t, publisher, driver="messagingv2",
+                                      topics=["herald_quickstart_notifications"])
+
+topic = "herald_quickstart_notifications"
+admin = RequestContext(project_id="admin", user_id="admin")  # cinder's scheduler: an admin's
+nova_t, nova = notifier("nova", "compute_task.ctrl-1")
+cinder_t, cinder = notifier("openstack", "scheduler.ctrl-1")
+vol, inst = str(uuid.uuid4()), str(uuid.uuid4())
+cinder.error(admin, "scheduler.create_volume", {
+    "volume_id": vol, "volume_properties": {"project_id": "demo", "size": 500},
+    "request_spec": {"volume_id": vol}, "state": {"status": "error"}, "method": "create_volume",
+    "reason": "NoValidBackend('No valid backend was found. No weighed backends available "
+              "on lvmdriver-1@ctrl-1.internal')"})
+nova.error(RequestContext(project_id="demo", user_id="alice"), "compute_task.build_instances", {
+    "instance_id": inst, "instance_properties": {"project_id": "demo", "uuid": inst},
+    "request_spec": {}, "state": "error", "method": "build_instances",
+    "reason": "NoValidHost('No valid host was found. There are not enough hosts available.')"})
+for i in range(20):
+    cinder.info(admin, "volume.create.end", {"tenant_id": "demo", "volume_id": str(uuid.uuid4()),
+                                             "status": "available", "host": "ctrl-1@lvm"})
+nova_t.cleanup(); cinder_t.cleanup()
+with kombu.Connection(sys.argv[1].replace("rabbit://", "amqp://", 1)) as conn:
+    channel = conn.channel()
+    for priority in ("error", "info"):  # declared by the Notifiers, as in a real cloud
+        q = f"{topic}.{priority}"
+        print(f"   {q}: {channel.queue_declare(q, passive=True).message_count} notifications "
+              "kept for its own consumers (e.g. ceilometer); herald read its own copies")
+        channel.queue_delete(q)
 PY
 sleep 2
 echo "== what users of project demo see (herald-manage messages list --project demo)"

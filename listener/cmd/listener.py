@@ -12,8 +12,10 @@ from listener import config, service
 LOG = logging.getLogger("herald.listener")
 
 DESCRIPTION = """\
-Consume user-message notifications that OpenStack services publish with an
-oslo.messaging Notifier, check each one against herald's sanctioned catalogue,
+Consume the notifications OpenStack services publish with an oslo.messaging
+Notifier -- herald's own payload, and nova's, cinder's and manila's own
+notifications, turned into herald's payload by mapping rules (others are
+acknowledged and counted as ignored) --, check each one against the catalogue,
 store the rendered, user-safe message in the messages table (or the
 notification and the reason in rejected_notifications), then acknowledge it.
 """
@@ -29,13 +31,16 @@ files:
   /etc/herald/herald.conf   default configuration file (see
                             etc/herald/herald.conf.sample for every option)
   [catalogue] override_file YAML file re-wording catalogue entries
+  [mapping] rules_file      YAML file of mapping rules for services' own
+                            notifications (docs/mapping.md)
 
 signals:
   SIGTERM   finish and acknowledge the batch in hand, then exit 0 (bounded by
             [DEFAULT] graceful_shutdown_timeout)
   SIGHUP    re-read the configuration files and apply the catalogue override
-            file without restarting workers (an invalid file is logged and the
-            previous wording kept); other options need a restart
+            file and the mapping rules without restarting workers (an invalid
+            file is logged and the previous ones kept); other options need a
+            restart
   SIGINT    exit at once; unacknowledged notifications are redelivered
 
 exit status:

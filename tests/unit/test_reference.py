@@ -1,4 +1,4 @@
-"""docs/catalogue.md is generated from the catalogue and must never drift from it."""
+"""Generated references (docs/catalogue.md, docs/mapping.md) must never drift."""
 
 from pathlib import Path
 
@@ -39,3 +39,18 @@ def test_the_command_writes_what_render_returns(tmp_path, capsys):
     rc = manage.main(["--config-file", str(conf), "catalogue", "docs", "--output", str(out)])
     assert rc == 0 and f"wrote {out}" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8") == reference.render(catalogue.sanctioned())
+
+
+def test_docs_mapping_md_shows_the_shipped_rules_as_they_are():
+    """Regenerate with: herald-manage mapping docs --output docs/mapping.md"""
+    from collector import rulecheck, rules, rules_reference
+
+    shipped = rulecheck.build([item for name in rules.SHIPPED for item in rules.read_file(
+        rules.shipped_file(name), f"shipped {name}")], catalogue.sanctioned())
+    generated = rules_reference.render(shipped)
+    with open(ROOT / "docs" / "mapping.md", encoding="utf-8") as f:
+        document = f.read()
+    assert generated in document, "docs/mapping.md is stale: run herald-manage mapping docs"
+    assert rules_reference.splice(document, generated) == document
+    for rule in shipped.rules:
+        assert f"### `{rule.name}`" in generated
