@@ -75,6 +75,30 @@ def body(i: int, timestamp: str | None = None) -> str:
     return json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)})
 
 
+def service_body(i: int) -> str:
+    """The notifications services already emit, in a realistic mix: 90 %
+    routine (compute.instance.update, volume.create.end), 10 % final
+    failures the shipped rules map (cinder's scheduler.create_volume,
+    nova's compute_task.build_instances); every tenth, so the last of a
+    multiple of ten is a failure."""
+    from tests import emitted, wire
+
+    if i % 10 != 9:
+        return wire.body_v2(emitted.routine(i, project=PROJECT)).decode()
+    if i % 20 == 9:
+        m = emitted.cinder_volume("create_volume", "NoValidBackend('No valid backend was found. "
+                                  "No weighed backends available')", volume_id=str(uuid.uuid4()),
+                                  project=PROJECT)
+    else:
+        m = emitted.nova_build_legacy("NoValidHost('No valid host was found. There are not "
+                                      "enough hosts available.')", instance_id=str(uuid.uuid4()),
+                                      project=PROJECT)
+    return wire.body_v2(m).decode()
+
+
+BODIES = {"herald": body, "services": service_body}
+
+
 def queue_names(topic: str) -> list[str]:
     return [f"{topic}.error"]
 
@@ -92,8 +116,9 @@ def depth(exchange: str, topic: str) -> int:
             passive=True).message_count
 
 
-def _fill(exchange: str, topic: str, n: int) -> None:
-    bodies = [body(i) for i in range(n)]
+def _fill(exchange: str, topic: str, n: int, kind: str) -> None:
+    make = BODIES[kind]
+    bodies = [make(i) for i in range(n)]
     with kombu.Connection(AMQP_URL) as conn:
         channel = conn.channel()
         q = declare(channel, exchange, topic)
@@ -106,14 +131,17 @@ def _fill(exchange: str, topic: str, n: int) -> None:
         time.sleep(0.05)
 
 
-def prefill(exchange: str, topic: str, n: int) -> int:
-    """Put ``n`` notifications in the queue (untimed); returns a body size."""
-    p = multiprocessing.get_context("spawn").Process(target=_fill, args=(exchange, topic, n))
+def prefill(exchange: str, topic: str, n: int, kind: str = "herald") -> int:
+    """Put ``n`` notifications of ``kind`` (``herald``: herald's own payload;
+    ``services``: :func:`service_body`) in the queue, untimed; returns the
+    first body's size."""
+    p = multiprocessing.get_context("spawn").Process(target=_fill,
+                                                     args=(exchange, topic, n, kind))
     p.start()
     p.join()
     if p.exitcode != 0:
         raise RuntimeError("pre-fill failed")
-    return len(body(0).encode())
+    return len(BODIES[kind](0).encode())
 
 
 def raw_consume(exchange: str, topic: str, n: int, prefetch: int = 1000,
