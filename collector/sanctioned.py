@@ -136,6 +136,7 @@ OPERATIONS = Choice(
         "manage": "import",
         "reboot": "reboot",
         "interface_attach": "network interface attachment",
+        "move": "resize or migration",
     }
 )
 # Why a share scheduler found no back end, from the filter that refused last
@@ -340,6 +341,12 @@ ENTRIES = [
         "INSTANCE_CREATE_RETRIES_EXHAUSTED", "instance.create.failed", "system", "ERROR",
         "Instance {instance_id} could not be created: it failed to start on every compute "
         "host it was tried on. Quote the request ID when you contact support.",
+        instance_id=UUID(),
+    ),
+    entry(
+        "INSTANCE_MOVE_NO_VALID_HOST", "instance.move.failed", "system", "ERROR",
+        "Instance {instance_id} could not be resized or migrated: no other compute host "
+        "currently has enough free resources for it. It keeps running as before.",
         instance_id=UUID(),
     ),
     entry(

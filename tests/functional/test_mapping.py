@@ -11,6 +11,7 @@ consumers such as ceilometer read -- still hold every notification.
 from __future__ import annotations
 
 import re
+import signal
 import uuid
 
 import pytest
@@ -96,3 +97,56 @@ def test_services_notifications_become_messages_and_routine_is_counted(herald, b
 
 def _ignored(log: str) -> int:
     return sum(int(n) for n in re.findall(r"(\d+) ignored", log))
+
+
+RULE = """\
+- name: site.backup.failed
+  description: a site's own service
+  event_type: backup.site.failed
+  event_id: VOLUME_UNKNOWN_ERROR
+  fields: {project_id: payload.owner, resource_uuid: payload.volume}
+  params: {volume_id: payload.volume, operation: {value: create}}
+"""
+
+
+def test_a_broken_rules_file_stops_start_up(herald, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULE.replace("VOLUME_UNKNOWN_ERROR", "NOT_AN_ENTRY"))
+    h = herald("sqlite", extra=f"[mapping]\nrules_file = {rules}\n")
+    h.start(wait_for=None)
+    assert h.proc.wait(60) == 1
+    assert "rule site.backup.failed: event_id 'NOT_AN_ENTRY' is not in the catalogue" in h.log()
+
+
+def test_sighup_applies_new_rules_and_keeps_good_ones(herald, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("")
+    h = herald("sqlite", workers=2, shared_topics=1, exchanges=["openstack"],
+               extra=f"[mapping]\nrules_file = {rules}\n").start()
+    services.wait_until(lambda: len(h.worker_pids()) == 2, 30, "two workers")
+    pids = h.worker_pids()
+    notifier = h.service_notifier("openstack", "backup.site-1", h.shared_topics[0])
+
+    def publish():
+        vol = str(uuid.uuid4())
+        notifier.error(ctx(), "backup.site.failed", {"owner": OWNER, "volume": vol})
+        return vol
+
+    publish()  # no rule yet: routine
+    services.wait_until(lambda: h.queue_depth(h.shared_queue) == 0, 30, "the first one read")
+    rules.write_text(RULE)
+    h.signal(signal.SIGHUP)
+    h.wait_log("SIGHUP: configuration reloaded", count=2)
+    first = publish()
+    h.wait_for_outcomes(1, 0)
+    rules.write_text(RULE.replace("payload.owner", "payload.reason"))  # free text: refused
+    h.signal(signal.SIGHUP)
+    h.wait_log("keeping the previous catalogue and mapping rules", count=2)
+    assert "fields.project_id reads free text" in h.log()
+    second = publish()
+    h.wait_for_outcomes(2, 0)
+    rows = {r["resource_uuid"]: (r["project_id"], r["event_id"]) for r in h.rows()}
+    assert rows == {first: (OWNER, "VOLUME_UNKNOWN_ERROR"),
+                    second: (OWNER, "VOLUME_UNKNOWN_ERROR")}
+    assert h.worker_pids() == pids
+    assert h.stop() == 0

@@ -85,3 +85,55 @@ def test_steps_read_like_the_sahara_spec():
         == "Waiting for ssh (creating) completed: 59 out of 1000, running for 13 minutes"
     assert manage.describe_step(step("WAIT_FOR_SSH", 59, 1000, False, 3), labels, now) \
         == "Waiting for ssh (creating) failed: 59 out of 1000 after 3 minutes"
+
+
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "samples" / "nova"
+
+
+def test_mapping_try_shows_the_message_or_why_none(capsys, conffile, tmp_path):
+    rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "try",
+                     str(SAMPLES / "instance-volume_attach-error.json"))
+    assert rc == 0
+    assert "rule:      nova.instance.volume_attach.error" in out
+    assert ("message:   Volume a07f71dc-8151-4e7d-a0cc-cd24a3f11113 could not be attached to "
+            "instance 178b0921-8f85-4257-88b6-2e743b5a975c: the host could not connect to the "
+            "storage back end.") in out
+    rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "try",
+                     str(SAMPLES / "instance-create-error.json"))
+    assert rc == 3 and out.startswith("ignored: no mapping rule applies to event type "
+                                      "'instance.create.error'")
+    captured = tmp_path / "snapshot.json"  # a body as read from the queue (1.0 format)
+    captured.write_text(json.dumps({
+        "message_id": "m-1", "event_type": "scheduler.create_snapshot", "priority": "ERROR",
+        "publisher_id": "scheduler.ctrl-1", "timestamp": "2025-01-01 10:00:00",
+        "payload": {"snapshot_id": "not-a-uuid", "reason": "NoValidBackend('x')"},
+        "_context_project_id": "p1"}))
+    rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "try", str(captured))
+    assert rc == 1
+    assert out.startswith("quarantined (bad_parameter): rule cinder.scheduler.snapshot_operation:")
+    del_project = json.loads(captured.read_text())
+    del del_project["_context_project_id"]
+    captured.write_text(json.dumps(del_project))
+    rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "try", str(captured))
+    assert rc == 1 and "quarantined (unmappable)" in out and "no value for project_id" in out
+
+
+def test_mapping_check_list_and_docs(capsys, conffile, tmp_path):
+    good = tmp_path / "rules.yaml"
+    good.write_text("- name: manila.scheduler.create_share\n  enabled: false\n"
+                    "- name: site.one\n  event_type: x.y\n  event_id: VOLUME_UNKNOWN_ERROR\n"
+                    "  fields: {project_id: ctxt.project_id}\n"
+                    "  params: {volume_id: payload.id, operation: {value: create}}\n")
+    rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "check", str(good))
+    assert rc == 0 and "valid, 2 rules (1 replace or switch off a shipped rule)" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- name: site.bad\n  event_type: x.y\n  event_id: NOPE\n"
+                   "  fields: {project_id: payload.reason}\n")
+    rc, _, err = run(capsys, "--config-file", conffile, "mapping", "check", str(bad))
+    assert rc == 1 and "rule site.bad: event_id 'NOPE' is not in the catalogue" in err
+    assert "fields.project_id reads free text" in err
+    rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "list", "--format", "json")
+    rows = json.loads(out)
+    assert rc == 0 and rows[0]["name"] == "nova.compute_task.build_instances"
+    rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "docs")
+    assert rc == 0 and "### `cinder.scheduler.create_volume`" in out

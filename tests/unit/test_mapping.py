@@ -77,6 +77,26 @@ def test_nova_legacy_final_build_failure(run, reason, event_id, text):
     assert text in m.user_message and "compute-9" not in m.user_message
 
 
+@pytest.mark.parametrize("reason, event_id, text", [
+    ("NoValidHost('No valid host was found. No valid host found for resize')",
+     "INSTANCE_MOVE_NO_VALID_HOST",
+     f"Instance {INST} could not be resized or migrated: no other compute host currently has "
+     "enough free resources for it. It keeps running as before."),
+    ("UnsupportedPolicyException('ServerGroupAffinityFilter not configured')",
+     "INSTANCE_UNKNOWN_ERROR", f"The resize or migration of instance {INST} failed"),
+])
+def test_nova_final_resize_or_migration_failure(run, reason, event_id, text):
+    legacy = emitted.nova_build_legacy(reason, instance_id=INST, project=OWNER)
+    legacy["event_type"] = "compute_task.migrate_server"
+    legacy["payload"]["method"] = "migrate_server"
+    m = one(run, legacy, v2=False)
+    assert (m.event_id, m.project_id) == (event_id, OWNER) and m.user_message.startswith(text)
+    versioned = emitted.nova_sample("compute_task-build_instances-error.json")
+    versioned["event_type"] = "compute_task.migrate_server.error"
+    m = one(run, versioned)
+    assert (m.event_id, m.project_id) == ("INSTANCE_MOVE_NO_VALID_HOST", SAMPLE_PROJECT)
+
+
 def test_nova_non_final_errors_are_routine_not_messages(run):
     """create and resize errors precede a reschedule: nothing is stored."""
     outcomes, stored, rejected = run(
