@@ -36,7 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-import listener  # noqa: E402, F401 - threading backend
+import listener.cmd  # noqa: E402, F401 - the threading backend
 from collector import catalogue, envelope, rulecheck  # noqa: E402
 from collector.mapping import Router  # noqa: E402
 from collector.model import utcnow  # noqa: E402

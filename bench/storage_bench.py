@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import listener  # noqa: F401 - threading backend
+import listener.cmd  # noqa: F401 - the threading backend
 from bench import run as bench_run
 from collector.model import UserMessage, utcnow
 from collector.validation import new_id

@@ -44,9 +44,10 @@ class Emitter:
 
     @staticmethod
     def payload(event_id: str, params: dict[str, Any] | None = None,
-                **fields: str | None) -> dict[str, Any]:
+                **fields: Any) -> dict[str, Any]:
         """The payload herald reads; ``fields``: project_id, resource_uuid,
-        resource_type, request_id, user_id (None values are left out)."""
+        resource_type, request_id, user_id, and the event model's id,
+        parent_id, root_id and step (None values are left out)."""
         out: dict[str, Any] = {"event_id": event_id, "params": params or {}}
         out.update({k: v for k, v in fields.items() if v is not None})
         return out
@@ -66,7 +67,7 @@ class Emitter:
         return self._validator.accept(n, utcnow())
 
     def emit(self, context: Any, event_id: str, params: dict[str, Any] | None = None,
-             **fields: str | None) -> UserMessage:
+             **fields: Any) -> UserMessage:
         """Check, then publish with the priority matching the entry's level.
 
         The returned message's ``id`` is the one herald will store: pass it

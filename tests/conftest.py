@@ -1,6 +1,7 @@
 import pytest
 from oslo_config import cfg
 
+import listener.cmd  # noqa: F401 - herald's tests run as herald does: threading backend
 from listener import opts
 
 

@@ -41,7 +41,7 @@ herald-emit "${conf[@]}" --all-samples --project-id demo
 echo "== a notification with an event ID nobody reviewed (published raw, as a buggy service would)"
 python - "$url" <<'PY'
 import sys
-import listener  # noqa: F401 (threading backend)
+import listener.cmd  # noqa: F401 (the threading backend)
 import oslo_messaging
 from oslo_config import cfg
 from oslo_context.context import RequestContext
@@ -61,7 +61,7 @@ PY
 echo "== nova's and cinder's own notifications, as those services send them: two final failures and 20 routine ones"
 python - "$url" <<'PY'
 import sys, uuid
-import listener  # noqa: F401 (threading backend)
+import listener.cmd  # noqa: F401 (the threading backend)
 import kombu
 import oslo_messaging
 from oslo_config import cfg

@@ -28,6 +28,9 @@ examples:
   herald-emit VOLUME_EXTEND_FAILED --project-id demo \\
       --param volume_id=2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20 \\
       --param new_size_gb=20 --param reason=no_capacity
+  herald-emit CLUSTER_INSTANCE_READY --project-id demo --resource-uuid C \\
+      --param instance_name=node-1 --param cluster_id=C --parent-id P \\
+      --step-name LAUNCH_INSTANCES --step-type creating --step-completed 1 --step-total 3
   herald-emit --all-samples --project-id demo   # one example per catalogue entry
 
 exit status:
@@ -49,7 +52,23 @@ CLI_OPTS = [
     cfg.StrOpt("exchange", help="exchange (default: the first of [listener] exchanges)"),
     cfg.BoolOpt("all-samples", default=False,
                 help="publish one notification per catalogue entry, with example parameters"),
+    cfg.StrOpt("id", metavar="UUID",
+               help="the message's own id (default: a new one, printed when published)"),
+    cfg.StrOpt("parent-id", metavar="UUID",
+               help="the message that caused this one (event trees)"),
+    cfg.StrOpt("root-id", metavar="UUID",
+               help="the first message of the chain (default: the parent's root)"),
+    cfg.StrOpt("step-name", metavar="NAME",
+               help="a provisioning step (a catalogue step name); with --step-type, "
+               "--step-completed and --step-total"),
+    cfg.StrOpt("step-type", choices=["creating", "scaling", "deleting", "upgrading"],
+               help="the kind of operation the step belongs to"),
+    cfg.IntOpt("step-completed", min=0, help="units of the step done so far"),
+    cfg.IntOpt("step-total", min=1, help="units of the step in all"),
+    cfg.StrOpt("step-successful", choices=["true", "false"],
+               help="the step's outcome, once known"),
 ]
+STEP_OPTS = ("step_name", "step_type", "step_completed", "step_total")
 
 
 def parse_params(entry: catalogue.Entry, pairs: Sequence[str]) -> dict[str, Any]:
@@ -79,8 +98,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     transport = oslo_messaging.get_notification_transport(conf)
     emitter = Emitter(transport, conf.publisher_id, topic=conf.topic or conf.listener.topics[0],
                       catalogue=cat)
-    fields = {"project_id": conf.project_id, "resource_uuid": conf.resource_uuid,
-              "request_id": conf.request_id, "user_id": conf.user_id}
+    fields: dict[str, Any] = {
+        "project_id": conf.project_id, "resource_uuid": conf.resource_uuid,
+        "request_id": conf.request_id, "user_id": conf.user_id, "parent_id": conf.parent_id,
+        "root_id": conf.root_id}
+    if conf.id:
+        fields["id"] = conf.id
+    given = [o for o in STEP_OPTS if getattr(conf, o) is not None]
+    if given and len(given) < len(STEP_OPTS) or conf.step_successful and not given:
+        print("herald-emit: a step needs --step-name, --step-type, --step-completed and "
+              "--step-total", file=sys.stderr)
+        return 2
+    if given:
+        fields["step"] = {"name": conf.step_name, "type": conf.step_type,
+                          "completed": conf.step_completed, "total": conf.step_total,
+                          "successful": None if conf.step_successful is None
+                          else conf.step_successful == "true"}
     try:
         if conf.all_samples:
             for entry in cat:  # distinct UUIDs make the samples easier to tell apart
@@ -92,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             entry = cat.get(conf.event_id)
             params = parse_params(entry, conf.param) if entry else {}
             message = emitter.emit({}, conf.event_id, params, **fields)
-            print(f"published: {message.user_message}")
+            print(f"published {message.id}: {message.user_message}")
     except HeraldError as exc:
         print(f"herald-emit: not published: {exc}", file=sys.stderr)
         return 1

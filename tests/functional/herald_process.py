@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
 
-import listener  # noqa: F401 - selects the threading backend before oslo.messaging
+import listener.cmd  # noqa: F401 - the threading backend, as herald-listener selects it
 from storage.tables import messages, metadata, rejected_notifications
 from tests import services
 
