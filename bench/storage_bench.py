@@ -57,7 +57,7 @@ FROM generate_series(:start, :stop) AS g
 def store_for(name: str):
     conf = config.make_conf()
     conf([], project="herald", default_config_files=[], default_config_dirs=[])
-    store = get_connection(conf, bench_run.pg_database(name))
+    store = get_connection(conf, bench_run.pg_database(name), create=True)
     store.upgrade()
     store.wait_until_ready(lambda _s: True)
     return store

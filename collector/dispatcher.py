@@ -112,6 +112,13 @@ def load(conf: cfg.ConfigOpts, **kwargs: object) -> list[Dispatcher]:
     )
     if failures:
         raise ConfigurationError("cannot load event_dispatchers: " + "; ".join(failures))
-    dispatchers = [ext.plugin.create(conf, **kwargs) for ext in manager]
+    dispatchers = []
+    for ext in manager:
+        try:
+            dispatchers.append(ext.plugin.create(conf, **kwargs))
+        except (ConfigurationError, OSError, ValueError, TypeError) as exc:
+            for d in dispatchers:
+                d.close()
+            raise ConfigurationError(f"cannot start dispatcher {ext.name}: {exc}") from exc
     LOG.info("Dispatchers enabled: %s", ", ".join(d.name for d in dispatchers))
     return dispatchers

@@ -9,6 +9,7 @@ parses the command line and config files, and sets up oslo.log.
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_messaging import opts as messaging_opts
 
+from collector.exceptions import ConfigurationError
 from listener import opts
 
 PROJECT = "herald"
@@ -53,13 +55,35 @@ def make_conf() -> cfg.ConfigOpts:
     return conf
 
 
+class _Discard:
+    def log(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def check_values(conf: cfg.ConfigOpts) -> None:
+    """Read every option once: oslo.config only checks a value when it is
+    read, so a typo would otherwise surface later as a traceback."""
+    try:
+        conf.log_opt_values(_Discard(), logging.DEBUG)
+    except (cfg.Error, ValueError) as exc:
+        raise ConfigurationError(f"invalid configuration: {exc}") from None
+
+
 def prepare(argv: Sequence[str] | None, *, prog: str, description: str, epilog: str = "",
             conf: cfg.ConfigOpts | None = None, setup_logging: bool = True) -> cfg.ConfigOpts:
-    """Parse ``argv`` (None: ``sys.argv[1:]``) into a ready config object."""
+    """Parse ``argv`` (None: ``sys.argv[1:]``) into a ready config object.
+
+    An unreadable config file or an invalid value raises
+    :class:`ConfigurationError` (one line saying which); usage errors exit 2.
+    """
     conf = conf if conf is not None else make_conf()
-    # config files: --config-file, else oslo's search for herald.conf and
-    # <prog>.conf in ~/.herald, ~/, /etc/herald and /etc
-    conf(argv, project=PROJECT, prog=prog, description=description, epilog=epilog)
+    try:
+        # config files: --config-file, else oslo's search for herald.conf and
+        # <prog>.conf in ~/.herald, ~/, /etc/herald and /etc
+        conf(argv, project=PROJECT, prog=prog, description=description, epilog=epilog)
+    except cfg.Error as exc:
+        raise ConfigurationError(str(exc).strip().splitlines()[0]) from None
+    check_values(conf)
     if setup_logging:
         log.setup(conf, PROJECT)
     return conf

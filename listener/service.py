@@ -9,7 +9,9 @@ batch in hand (bounded by ``graceful_shutdown_timeout``).
 from __future__ import annotations
 
 import logging
+import os
 import random
+import signal
 import threading
 
 import cotyledon
@@ -37,12 +39,18 @@ OPTS = [
 ]
 
 
+#: a worker's exit status when its configuration cannot work (sysexits.h):
+#: the master then stops with status 1 instead of restarting it forever
+EX_CONFIG = 78
+
+
 def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     """Fail fast, in the master, on everything that cannot work.
 
-    Raises :class:`ConfigurationError` (a broken catalogue or override file
-    included) before any worker starts; databases and brokers that are
-    merely down are waited for by the workers instead.
+    Raises :class:`ConfigurationError` (a broken catalogue, override or
+    rules file, a database URL whose driver is missing, a dispatcher that
+    cannot start...) before any worker starts; databases and brokers that
+    are merely down are waited for by the workers instead.
     """
     cat = catalogue.load(conf)
     rules = rulecheck.load(conf, cat)
@@ -52,18 +60,19 @@ def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     if name == "kombu":
         from listener import rabbit
         rabbit.settings(conf)
-    backend = sa.make_url(conf.database.connection).get_backend_name()
-    if backend == "sqlite" and conf.listener.workers > 1:
+    store = storage.get_connection(conf)  # loads the driver; connects to nothing
+    try:
+        for d in dispatcher.load(conf, store=store):  # each enabled one, built once
+            d.close()
+    finally:
+        store.close()
+    url = sa.make_url(conf.database.connection)
+    if url.get_backend_name() == "sqlite" and conf.listener.workers > 1:
         LOG.warning("[listener] workers=%d with SQLite: writers will queue on the "
                     "database lock; use PostgreSQL or MariaDB to scale out",
                     conf.listener.workers)
-    missing = [n for n in conf.event_dispatchers if n not in dispatcher.available()]
-    if missing:
-        raise ConfigurationError(f"unknown event_dispatchers: {', '.join(missing)} "
-                                 f"(available: {', '.join(dispatcher.available())})")
     LOG.info("Catalogue: %d entries; mapping rules: %d; intake: %s; database: %s", len(cat),
-             len(rules), name,
-             sa.make_url(conf.database.connection).render_as_string(hide_password=True))
+             len(rules), name, url.render_as_string(hide_password=True))
     return cat
 
 
@@ -81,10 +90,18 @@ class _GracefulService(cotyledon.Service):
         self.done = threading.Event()
 
     def run(self) -> None:
+        problem = None
         try:
             self.work()
+        except ConfigurationError as exc:
+            problem = str(exc)
         finally:
             self.done.set()
+        if problem is not None:
+            # preflight checked what it could; whatever still cannot work
+            # would fail again in a restarted worker: stop the whole service
+            LOG.critical("%s", problem)
+            raise SystemExit(EX_CONFIG)
 
     def work(self) -> None:
         raise NotImplementedError
@@ -168,10 +185,28 @@ class ReaperService(_GracefulService):
             store.close()
 
 
-def build_manager(conf: cfg.ConfigOpts) -> cotyledon.ServiceManager:
+class Supervision:
+    """The master's view of its workers: a worker exiting with EX_CONFIG
+    stops the whole service, which then exits with status 1 (so that
+    systemd's Restart=on-failure acts instead of a restart loop)."""
+
+    def __init__(self) -> None:
+        self.fatal = False
+
+    def on_dead_worker(self, _service_id: object, _worker_id: int, exit_code: int) -> None:
+        if exit_code == EX_CONFIG and not self.fatal:
+            self.fatal = True
+            LOG.critical("A worker cannot start with this configuration; stopping")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def build_manager(conf: cfg.ConfigOpts, supervision: Supervision | None = None
+                  ) -> cotyledon.ServiceManager:
     from cotyledon import oslo_config_glue
 
     manager = cotyledon.ServiceManager()
+    if supervision is not None:
+        manager.register_hooks(on_dead_worker=supervision.on_dead_worker)
     oslo_config_glue.link(manager, conf)  # graceful_shutdown_timeout; master SIGHUP reload
     manager.add(ListenerService, workers=conf.listener.workers, args=(conf,))
     if conf.storage.message_reap_interval > 0:

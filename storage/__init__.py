@@ -17,16 +17,26 @@ from storage.base import Connection
 NAMESPACE = "herald.storage"
 
 
-def get_connection(conf: cfg.ConfigOpts, url: str | None = None) -> Connection:
+def get_connection(conf: cfg.ConfigOpts, url: str | None = None,
+                   create: bool = False) -> Connection:
+    """The store for ``url`` (default ``[database] connection``).
+
+    Nothing is connected yet, but the database driver is loaded: a URL that
+    cannot work (unparseable, an unknown scheme, a driver that is not
+    installed, a SQLite file that does not exist) raises
+    :class:`ConfigurationError` with one line saying why. Only ``create``
+    (``herald-manage db upgrade``) may create a SQLite database.
+    """
     url = url or conf.database.connection
     try:
         scheme = sa.make_url(url).get_backend_name()
     except sa_exc.ArgumentError as exc:
         raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
     try:
-        mgr = driver.DriverManager(NAMESPACE, scheme, invoke_on_load=True,
-                                   invoke_args=(conf, url))
-    except Exception as exc:  # stevedore raises several types for a missing plugin
+        plugin = driver.DriverManager(NAMESPACE, scheme, invoke_on_load=False,
+                                      warn_on_missing_entrypoint=False).driver
+    except Exception:  # stevedore raises several types for a missing plugin
         raise ConfigurationError(
-            f"no storage back end for database scheme {scheme!r}: {exc}") from exc
-    return mgr.driver
+            f"[database] connection: herald has no storage back end for {scheme}:// "
+            "(sqlite, postgresql and mysql/mariadb are supported)") from None
+    return plugin(conf, url, create=create)

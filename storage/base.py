@@ -44,7 +44,8 @@ class InvalidMarker(ValueError):
 class Connection(abc.ABC):
     """Base class of storage back ends."""
 
-    def __init__(self, conf: cfg.ConfigOpts, url: str) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, url: str, create: bool = False) -> None:
+        """``create``: the database may be created (SQLite; ``db upgrade``)."""
         self.conf = conf
         self.url = url
 

@@ -58,20 +58,56 @@ OPTS = [
 ROW_ERRORS = (sa_exc.DataError, sa_exc.IntegrityError)
 
 
-def create_engine(url: str, statement_timeout: int) -> sa.Engine:
-    """An engine with herald's per-dialect session settings."""
+#: what to install, and write, when a URL's driver is missing
+_DRIVER_HINTS = {
+    "postgresql": "install herald[postgresql] (psycopg 3) and write postgresql+psycopg://",
+    "mysql": "install herald[mysql] (PyMySQL) and write mysql+pymysql://",
+    "mariadb": "install herald[mysql] (PyMySQL) and write mariadb+pymysql://",
+}
+
+
+def create_engine(url: str, statement_timeout: int, create: bool = False) -> sa.Engine:
+    """An engine with herald's per-dialect session settings.
+
+    Raises :class:`ConfigurationError` when the URL cannot work, before any
+    connection: its driver is not installed, or (unless ``create``) its
+    SQLite file does not exist.
+    """
     try:
         parsed = sa.make_url(url)
     except sa_exc.ArgumentError as exc:
         raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
+    try:
+        return _create_engine(parsed, statement_timeout, create)
+    except ImportError as exc:
+        backend = parsed.get_backend_name()
+        hint = _DRIVER_HINTS.get(backend, "install it")
+        raise ConfigurationError(
+            f"[database] connection: the {parsed.drivername} driver is not installed "
+            f"({exc}); {hint}") from None
+
+
+def _sqlite_file(parsed: sa.URL, create: bool) -> None:
+    if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith(
+            "file:"):
+        return
+    path = os.path.abspath(parsed.database)
+    if create:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    elif not os.path.exists(path):
+        raise ConfigurationError(
+            f"SQLite database {path} does not exist: create it with 'herald-manage db "
+            "upgrade', or correct [database] connection")
+
+
+def _create_engine(parsed: sa.URL, statement_timeout: int, create: bool) -> sa.Engine:
     backend = parsed.get_backend_name()
     # No pool_pre_ping: it costs a round trip per batch. A connection that
     # died fails the statement, SQLAlchemy invalidates it, and the held batch
     # is retried on a fresh one.
     kwargs: dict[str, Any] = {}
     if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        _sqlite_file(parsed, create)
         engine = sa.create_engine(parsed, **kwargs)
         ms = statement_timeout * 1000
 

@@ -38,9 +38,9 @@ LOG = logging.getLogger(__name__)
 
 
 class SQLConnection(Connection):
-    def __init__(self, conf: cfg.ConfigOpts, url: str) -> None:
-        super().__init__(conf, url)
-        self.engine = engines.create_engine(url, conf.database.statement_timeout)
+    def __init__(self, conf: cfg.ConfigOpts, url: str, create: bool = False) -> None:
+        super().__init__(conf, url, create)
+        self.engine = engines.create_engine(url, conf.database.statement_timeout, create)
         dialect = self.engine.dialect.name
         self._insert_messages = writes.insert_ignoring(dialect, messages, "message_id")
         self._insert_rejections = writes.insert_ignoring(

@@ -89,12 +89,17 @@ def parse_params(entry: catalogue.Entry, pairs: Sequence[str]) -> dict[str, Any]
 def main(argv: Sequence[str] | None = None) -> int:
     conf = config.make_conf()
     conf.register_cli_opts(CLI_OPTS)
-    config.prepare(argv, prog="herald-emit", description=DESCRIPTION, epilog=EPILOG, conf=conf)
-    if not conf.event_id and not conf.all_samples:
-        print("herald-emit: give an EVENT_ID or --all-samples", file=sys.stderr)
-        return 2
+    try:
+        config.prepare(argv, prog="herald-emit", description=DESCRIPTION, epilog=EPILOG,
+                       conf=conf)
+        if not conf.event_id and not conf.all_samples:
+            print("herald-emit: give an EVENT_ID or --all-samples", file=sys.stderr)
+            return 2
+        cat = catalogue.load(conf)
+    except HeraldError as exc:
+        print(f"herald-emit: not published: {exc}", file=sys.stderr)
+        return 1
     conf.set_override("control_exchange", conf.exchange or conf.listener.exchanges[0])
-    cat = catalogue.load(conf)
     transport = oslo_messaging.get_notification_transport(conf)
     emitter = Emitter(transport, conf.publisher_id, topic=conf.topic or conf.listener.topics[0],
                       catalogue=cat)

@@ -45,7 +45,10 @@ signals:
 
 exit status:
   0  stopped by SIGTERM
-  1  invalid configuration or catalogue (the reason is logged)
+  1  invalid configuration, catalogue or mapping rules, a database driver
+     that is not installed, a dispatcher that cannot start (the reason is
+     printed or logged, one line each), or a worker that could not start
+     with this configuration
 
 examples:
   herald-manage --config-file /etc/herald/herald.conf db upgrade
@@ -54,16 +57,28 @@ examples:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    conf = config.prepare(argv, prog="herald-listener", description=DESCRIPTION,
-                          epilog=EPILOG)
+    try:
+        conf = config.prepare(argv, prog="herald-listener", description=DESCRIPTION,
+                              epilog=EPILOG)
+    except ConfigurationError as exc:  # logging is not set up yet
+        print(f"herald-listener: {exc}", file=sys.stderr)
+        return 1
     conf.log_opt_values(LOG, logging.DEBUG)  # secret options show as ****
     try:
         service.preflight(conf)
+        problem = None
     except ConfigurationError as exc:
-        LOG.critical("%s", exc)
+        problem = str(exc)
+    if problem is not None:  # logged outside the handler: oslo.log would append it again
+        LOG.critical("%s", problem)
         return 1
-    service.build_manager(conf).run()
-    return 0
+    supervision = service.Supervision()
+    try:
+        service.build_manager(conf, supervision).run()
+    except SystemExit:  # the master exits through SystemExit(0) after SIGTERM
+        if not supervision.fatal:
+            raise
+    return 1 if supervision.fatal else 0
 
 
 if __name__ == "__main__":

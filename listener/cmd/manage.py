@@ -6,6 +6,7 @@ import argparse
 import base64
 import datetime
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -74,7 +75,7 @@ def _json_default(value: Any) -> str:
 
 # -- commands -----------------------------------------------------------------
 def db_upgrade(conf: cfg.ConfigOpts) -> int:
-    store = storage.get_connection(conf)
+    store = storage.get_connection(conf, create=True)  # the only command that may create one
     store.upgrade()
     print(f"database schema at revision {migration.current(store.engine)}")
     return 0
@@ -248,9 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     conf.register_cli_opt(cfg.SubCommandOpt(
         "command", title="commands", handler=add_command_parsers,
         help="run 'herald-manage COMMAND --help' for the options of a command"))
-    config.prepare(argv, prog="herald-manage", description=DESCRIPTION, epilog=EPILOG,
-                   conf=conf)
+    # '| head' closes the pipe early: end quietly, as other Unix tools do
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
+        config.prepare(argv, prog="herald-manage", description=DESCRIPTION, epilog=EPILOG,
+                       conf=conf)
         return conf.command.func(conf)
     except HeraldError as exc:
         print(f"herald-manage: {exc}", file=sys.stderr)

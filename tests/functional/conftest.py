@@ -38,7 +38,7 @@ def backend(request):
 def store(conf, databases, backend):
     """A migrated, empty store on the parametrised backend."""
     db = databases(backend)
-    s = get_connection(conf, db.url)
+    s = get_connection(conf, db.url, create=True)
     s.upgrade()
     with s.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):

@@ -10,6 +10,9 @@ test-specific ships in herald itself.
   handler can contain.
 - ``recorder`` appends every message_id it is given to the file named by
   HERALD_TEST_RECORD: how often each notification was dispatched.
+- ``fragile`` starts once (the master's start-up check) and refuses with a
+  ConfigurationError every later time (the workers): what preflight cannot
+  foresee. Each start is a line in HERALD_TEST_RECORD.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ SOURCE = '''
 import os
 
 from collector.dispatcher import Dispatcher
+from collector.exceptions import ConfigurationError
 
 
 class CrashDispatcher(Dispatcher):
@@ -42,6 +46,23 @@ class RecorderDispatcher(Dispatcher):
             f.flush()
             os.fsync(f.fileno())
         return []
+
+
+class FragileDispatcher(Dispatcher):
+    name = "fragile"
+
+    @classmethod
+    def create(cls, conf, **collaborators):
+        path = os.environ["HERALD_TEST_RECORD"]
+        starts = open(path).read().count("start") if os.path.exists(path) else 0
+        with open(path, "a") as f:
+            f.write("start\\n")
+        if starts:
+            raise ConfigurationError("fragile: cannot start in a worker")
+        return cls(conf)
+
+    def dump(self, messages):
+        return []
 '''
 
 
@@ -57,6 +78,7 @@ def install(directory: Path) -> dict[str, str]:
         [herald.dispatchers]
         crash = herald_test_plugins:CrashDispatcher
         recorder = herald_test_plugins:RecorderDispatcher
+        fragile = herald_test_plugins:FragileDispatcher
         """))
     path = os.pathsep.join(p for p in (str(directory), os.environ.get("PYTHONPATH")) if p)
     return {"PYTHONPATH": path, "HERALD_TEST_RECORD": str(directory / "record.txt")}

@@ -65,7 +65,8 @@ def sqlite_store(tmp_path_factory):
     from listener import config
     conf = config.make_conf()
     conf([], project="herald", default_config_files=[], default_config_dirs=[])
-    store = get_connection(conf, f"sqlite:///{tmp_path_factory.mktemp('iso')}/iso.sqlite")
+    store = get_connection(conf, f"sqlite:///{tmp_path_factory.mktemp('iso')}/iso.sqlite",
+                           create=True)
     store.upgrade()
     yield store
     store.close()

@@ -57,7 +57,7 @@ class TestSchema:
         migration.check(store.engine)
 
     def test_empty_database_is_refused_until_upgraded(self, conf, tmp_path):
-        s = get_connection(conf, f"sqlite:///{tmp_path}/empty.sqlite")
+        s = get_connection(conf, f"sqlite:///{tmp_path}/empty.sqlite", create=True)
         with pytest.raises(SchemaOutOfDate, match="herald-manage db upgrade"):
             migration.check(s.engine)
         s.upgrade()

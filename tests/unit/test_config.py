@@ -68,8 +68,10 @@ def test_help_reads_like_a_man_page(module):
             assert section in out.stdout
 
 
-def test_importing_listener_selects_threading_and_never_patches():
-    code = ("import listener, oslo_messaging, sys; "
+def test_herald_commands_select_threading_and_never_patch():
+    """What herald's own processes choose (importing listener alone chooses
+    nothing: tests/functional/test_emitter.py)."""
+    code = ("import listener.cmd, oslo_messaging, sys; "
             "from oslo_service import backend; "
             "ev = sys.modules.get('eventlet'); "
             "print(backend.get_backend_type().value, "
