@@ -40,8 +40,9 @@ class Result:
 
 
 def write_conf(path: Path, db_url: str, topic: str, exchange: str, workers: int,
-               intake: str, batch_size: int = 500, batch_timeout: float = 0.05) -> Path:
-    path.write_text(textwrap.dedent(f"""\
+               intake: str, batch_size: int = 500, batch_timeout: float = 0.05,
+               extra: str = "") -> Path:
+    path.write_text(extra + textwrap.dedent(f"""\
         [DEFAULT]
         transport_url = rabbit://guest:guest@127.0.0.1:5672/
         [database]

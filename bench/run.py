@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import secrets
+import socket
 import statistics
 import sys
 import tempfile
@@ -45,8 +46,15 @@ from bench import harness, traffic
 
 PG_ADMIN = os.environ.get("HERALD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 TARGETS = {"pg1_ratio_raw": 0.40, "pg2_ratio_raw": 0.55, "ratio_anchor": 2.5,
-           "cpu_us": 130.0, "rss_mib": 100.0, "p99_ms": 100.0, "services_ratio_raw": 0.60}
-VARIANTS = ("anchor", "sqlite", "pg", "services", "latency")
+           "cpu_us": 130.0, "rss_mib": 100.0, "p99_ms": 100.0, "services_ratio_raw": 0.60,
+           "metrics_cost": 0.05}
+VARIANTS = ("anchor", "sqlite", "pg", "services", "metrics", "latency")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pg_database(name: str) -> str:
@@ -88,14 +96,14 @@ class Bench:
         return rate
 
     def herald(self, name: str, db_url: str, workers: int, intake: str = "kombu",
-               kind: str = "herald") -> harness.Result:
+               kind: str = "herald", extra: str = "") -> harness.Result:
         """Median of ``self.repeat`` drains (rate and CPU), maximum peak RSS.
 
         ``kind`` ``services``: the services' own notifications, 1 in 10 a
         mapped failure (stored), the rest routine (acknowledged only)."""
         rows = self.n if kind == "herald" else self.n // 10
         conf = harness.write_conf(self.dir / f"{name}.conf", db_url, self.topic,
-                                  self.exchange, workers, intake)
+                                  self.exchange, workers, intake, extra=extra)
         engine = sa.create_engine(db_url)
         runs, ratios = [], []
         for _ in range(self.repeat):
@@ -227,6 +235,11 @@ def main() -> int:
                 pg2 = b.herald("herald_pg_2w", b.pg_url, 2)
             if "services" in chosen:
                 services = b.herald("services_mix_pg_1w", b.pg_url, 1, kind="services")
+            if "metrics" in chosen:  # the same drain as herald_pg_1w, metrics on
+                if pg1 is None:
+                    pg1 = b.herald("herald_pg_1w", b.pg_url, 1)
+                b.herald("herald_pg_1w_metrics", b.pg_url, 1,
+                         extra=f"[metrics]\nport = {free_port()}\n")
             if "latency" in chosen and pg1 is not None:
                 latency = b.latency(pg1.rate / 2, a.latency_seconds)
         finally:
@@ -280,6 +293,13 @@ def report(b: Bench, a: argparse.Namespace, anchor: harness.Result | None,
     if services is not None:
         checks["services' notifications (90 % routine) >= 0.60x raw"] = (
             services.ratio_raw >= TARGETS["services_ratio_raw"])
+    with_metrics = b.results.get("herald_pg_1w_metrics")
+    if with_metrics is not None and pg1 is not None:
+        rate_cost = 1 - with_metrics.ratio_raw / pg1.ratio_raw
+        cpu_cost = with_metrics.cpu_us_per_msg / pg1.cpu_us_per_msg - 1
+        print(f"metrics on: drain {rate_cost:+.1%} slower (paired ratios), "
+              f"CPU per message {cpu_cost:+.1%}")
+        checks["metrics cost <= 5 % of the drain rate"] = rate_cost <= TARGETS["metrics_cost"]
     print("\ntargets:")
     for what, ok in checks.items():
         print(f"  [{'met' if ok else 'MISSED'}] {what}")

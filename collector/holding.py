@@ -70,8 +70,10 @@ class Holder:
         conf: cfg.ConfigOpts,
         stop: threading.Event,
         clock: Callable[[], float] = time.monotonic,
+        on_outage: Callable[[bool], None] = lambda held: None,
     ) -> None:
         group = conf.collector
+        self.on_outage = on_outage
         self.initial = group.retry_interval
         self.maximum = max(group.retry_max_interval, group.retry_interval)
         self.hold_timeout = group.hold_timeout
@@ -140,6 +142,7 @@ class Holder:
             self._outage_since = now
             self._last_log = now
             self._held_batches = 1
+            self.on_outage(True)
             LOG.error(
                 "%s failed: %s; holding the batch unacknowledged and retrying "
                 "(further failures of this outage are logged at debug level)",
@@ -165,6 +168,7 @@ class Holder:
                 self.clock() - self._outage_since, self._held_batches,
             )
             self._outage_since = None
+            self.on_outage(False)
 
 
 def _describe(exc: Exception) -> str:

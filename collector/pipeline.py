@@ -14,6 +14,7 @@ import datetime
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from collector.exceptions import InvalidNotification
 from collector.fanout import Fanout
 from collector.holding import Holder
 from collector.mapping import Router
+from collector.metrics import NOOP, Metrics
 from collector.model import Inbound, Notification, Outcome, Rejection, UserMessage, utcnow
 from collector.rules import RuleSet
 from collector.validation import Validator
@@ -118,16 +120,18 @@ class Pipeline:
         attempts: AttemptLog | None = None,
         trees: EventTrees | None = None,
         rules: RuleSet | None = None,
+        metrics: Metrics = NOOP,
     ) -> None:
         group = conf.collector
         self.router = Router(rules if rules is not None else RuleSet([]))
+        self.metrics = metrics
         self.attempts = attempts
         self.trees = trees
         self.max_attempts = group.max_delivery_attempts
         self.validator = Validator.from_conf(conf, catalogue)
         self.quarantine = quarantine
         self.filters = list(filters)
-        self.holder = Holder(conf, stop)
+        self.holder = Holder(conf, stop, on_outage=metrics.outage)
         self.fanout = Fanout(dispatchers, self.holder)
         self.clock = clock
         self.max_size = group.max_notification_size
@@ -198,6 +202,7 @@ class Pipeline:
                                          lambda r=rejection: self.quarantine.record([r]))],
                                        keepalive)
                 outcomes[i] = Outcome.REJECTED if done else Outcome.RETRY
+                self.metrics.outcomes([outcomes[i]], ["poison"] if done else [])
             else:
                 outcomes[i] = self._process([item], keepalive)[0]
             self.holder.run([("delivery attempts", lambda k=key: attempts.end_attempt(k))],
@@ -243,19 +248,44 @@ class Pipeline:
             accepted.append((i, message))
 
         self.holder.note_new_batch()
+        started = time.monotonic()
+        if not self._commit(batch, accepted, rejected, received_at, keepalive):
+            self.metrics.batch(len(batch), None)
+            self.metrics.outcomes([Outcome.RETRY] * len(batch), ())
+            return [Outcome.RETRY] * len(batch)
+        for i, r in rejected:
+            outcomes[i] = Outcome.REJECTED
+            self._log_rejection(r)
+        self._report(batch, outcomes, accepted, rejected,
+                     time.monotonic() - started if accepted or rejected else None)
+        return outcomes
+
+    def _commit(self, batch: Sequence[Inbound], accepted: list[tuple[int, UserMessage]],
+                rejected: list[tuple[int, Rejection]], received_at: datetime.datetime,
+                keepalive: Callable[[], None] | None) -> bool:
+        """Make every outcome durable; False if held and given up (requeue)."""
         if accepted and not self._resolve_roots([m for _, m in accepted], keepalive):
-            return [Outcome.RETRY] * len(batch)
+            return False
         if accepted and not self._dispatch(batch, accepted, rejected, received_at, keepalive):
-            return [Outcome.RETRY] * len(batch)
+            return False
         if rejected:
             records = [r for _, r in rejected]
-            if not self.holder.run([("quarantine", lambda: self.quarantine.record(records))],
-                                   keepalive):
-                return [Outcome.RETRY] * len(batch)
-            for i, r in rejected:
-                outcomes[i] = Outcome.REJECTED
-                self._log_rejection(r)
-        return outcomes
+            return self.holder.run([("quarantine", lambda: self.quarantine.record(records))],
+                                   keepalive)
+        return True
+
+    def _report(self, batch: Sequence[Inbound], outcomes: list[Outcome],
+                accepted: list[tuple[int, UserMessage]], rejected: list[tuple[int, Rejection]],
+                commit_seconds: float | None) -> None:
+        metrics = self.metrics
+        if metrics is NOOP:
+            return
+        metrics.batch(len(batch), commit_seconds)
+        metrics.outcomes(outcomes, [r.code for _, r in rejected])
+        if accepted:
+            now = self.clock()
+            metrics.ages([(now - m.created_at).total_seconds() for i, m in accepted
+                          if outcomes[i] is Outcome.STORED])
 
     def _dispatch(self, batch: Sequence[Inbound], accepted: list[tuple[int, UserMessage]],
                   rejected: list[tuple[int, Rejection]], received_at: datetime.datetime,

@@ -18,6 +18,7 @@ import collector.pipeline
 import collector.rules
 import collector.validation
 import listener.intake
+import listener.prometheus
 import listener.republisher
 import listener.service
 import storage.engine
@@ -52,6 +53,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("database", list(storage.engine.OPTS)),
         ("filters", list(collector.filters.OPTS)),
         ("mapping", list(collector.rules.OPTS)),
+        ("metrics", list(listener.prometheus.OPTS)),
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),

@@ -22,7 +22,7 @@ import storage
 from collector import catalogue, dispatcher, filters, rulecheck
 from collector.exceptions import ConfigurationError
 from collector.pipeline import Pipeline
-from listener import intake
+from listener import intake, prometheus
 from storage import reaper
 
 LOG = logging.getLogger(__name__)
@@ -120,6 +120,8 @@ class ListenerService(_GracefulService):
 
     def work(self) -> None:
         store = storage.get_connection(self.conf)
+        metrics = prometheus.for_worker(self.conf)
+        store.metrics = metrics
         dispatchers: list[dispatcher.Dispatcher] = []
         try:
             if not store.wait_until_ready(self.stop.wait):
@@ -129,7 +131,7 @@ class ListenerService(_GracefulService):
             self.pipeline = Pipeline(self.conf, cat, dispatchers, store,
                                      self.stop, filters=filters.from_conf(self.conf),
                                      attempts=store, trees=store,
-                                     rules=rulecheck.load(self.conf, cat))
+                                     rules=rulecheck.load(self.conf, cat), metrics=metrics)
             threading.Thread(target=self.pipeline.stats.run, args=(self.stop,), daemon=True,
                              name="stats").start()
             intake.load(self.conf, self.pipeline, self.stop).run()
@@ -169,6 +171,7 @@ class ReaperService(_GracefulService):
 
     def work(self) -> None:
         store = storage.get_connection(self.conf)
+        metrics = prometheus.for_worker(self.conf)
         try:
             if not store.wait_until_ready(self.stop.wait):
                 return
@@ -177,12 +180,32 @@ class ReaperService(_GracefulService):
             wait = random.uniform(1.0, min(float(interval), 60.0))
             while not self.stop.wait(wait):
                 try:
-                    reaper.run_once(store, self.conf)
+                    reaper.run_once(store, self.conf, metrics=metrics)
                 except Exception:
                     LOG.exception("Reaping failed; next attempt in %d s", interval)
                 wait = interval
         finally:
             store.close()
+
+
+class MetricsService(_GracefulService):
+    """Serves every process's metrics ([metrics] port) from one endpoint."""
+
+    name = "metrics"
+
+    def __init__(self, worker_id: int, conf: cfg.ConfigOpts, path: str) -> None:
+        super().__init__(worker_id, conf)
+        self.path = path
+
+    def work(self) -> None:
+        try:
+            server = prometheus.serve(self.conf, self.path)
+        except OSError as exc:  # the port is taken or the address wrong
+            raise ConfigurationError(f"[metrics] cannot listen on {self.conf.metrics.host}:"
+                                     f"{self.conf.metrics.port}: {exc.strerror}") from exc
+        self.stop.wait()
+        server.shutdown()
+        server.server_close()
 
 
 class Supervision:
@@ -200,8 +223,10 @@ class Supervision:
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def build_manager(conf: cfg.ConfigOpts, supervision: Supervision | None = None
-                  ) -> cotyledon.ServiceManager:
+def build_manager(conf: cfg.ConfigOpts, supervision: Supervision | None = None,
+                  metrics_path: str | None = None) -> cotyledon.ServiceManager:
+    """The master's services; ``metrics_path`` (from :func:`listener.prometheus.
+    enable`, before this): where every worker writes its metrics."""
     from cotyledon import oslo_config_glue
 
     manager = cotyledon.ServiceManager()
@@ -211,4 +236,6 @@ def build_manager(conf: cfg.ConfigOpts, supervision: Supervision | None = None
     manager.add(ListenerService, workers=conf.listener.workers, args=(conf,))
     if conf.storage.message_reap_interval > 0:
         manager.add(ReaperService, workers=1, args=(conf,))
+    if metrics_path is not None:
+        manager.add(MetricsService, workers=1, args=(conf, metrics_path))
     return manager

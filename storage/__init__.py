@@ -17,6 +17,10 @@ from storage.base import Connection
 NAMESPACE = "herald.storage"
 
 
+def _missing(names: object) -> None:
+    """stevedore would log a warning; the error below says it better."""
+
+
 def get_connection(conf: cfg.ConfigOpts, url: str | None = None,
                    create: bool = False) -> Connection:
     """The store for ``url`` (default ``[database] connection``).
@@ -34,7 +38,7 @@ def get_connection(conf: cfg.ConfigOpts, url: str | None = None,
         raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
     try:
         plugin = driver.DriverManager(NAMESPACE, scheme, invoke_on_load=False,
-                                      warn_on_missing_entrypoint=False).driver
+                                      on_missing_entrypoints_callback=_missing).driver
     except Exception:  # stevedore raises several types for a missing plugin
         raise ConfigurationError(
             f"[database] connection: herald has no storage back end for {scheme}:// "

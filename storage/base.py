@@ -17,6 +17,7 @@ from typing import Any
 from oslo_config import cfg
 
 from collector.dispatcher import Refusal
+from collector.metrics import NOOP, Metrics
 from collector.model import Rejection, UserMessage
 
 #: columns a user may see, in API order
@@ -48,6 +49,8 @@ class Connection(abc.ABC):
         """``create``: the database may be created (SQLite; ``db upgrade``)."""
         self.conf = conf
         self.url = url
+        #: where folds are counted (set by the service that uses the store)
+        self.metrics: Metrics = NOOP
 
     # -- lifecycle ----------------------------------------------------------
     @abc.abstractmethod

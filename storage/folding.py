@@ -77,10 +77,12 @@ def _upsert(dialect: str, row: dict[str, Any]) -> sa.Insert:
 
 
 def fold(conn: sa.Connection, batch: Sequence[UserMessage],
-         window: datetime.timedelta) -> None:
-    """Store ``batch`` folding repeats; one transaction (the caller's)."""
+         window: datetime.timedelta) -> int:
+    """Store ``batch`` folding repeats; one transaction (the caller's).
+    Returns how many notifications were folded into an existing row."""
     dialect = conn.dialect.name
     keyed = sorted(((fold_key(m), m) for m in batch), key=lambda km: km[0])
+    folded = 0
     for key, m in keyed:
         if not _first_time(conn, m.message_id, m.created_at):
             continue  # this notification was folded before: a redelivery
@@ -90,4 +92,7 @@ def fold(conn: sa.Connection, batch: Sequence[UserMessage],
                      .values(fold_key=None))  # its window has passed
         row = dict(zip(writes.MESSAGE_COLUMNS, writes.message_values([m])[0]))
         row["fold_key"] = key
+        folded += conn.execute(sa.select(sa.literal(1)).where(
+            messages.c.fold_key == key)).first() is not None
         conn.execute(_upsert(dialect, row))
+    return folded

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
+from collector.metrics import NOOP, Metrics
 from collector.model import utcnow
 from storage.base import Connection, ReapResult
 
@@ -105,23 +107,37 @@ def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime
     return result
 
 
-def run_once(store: Connection, conf: cfg.ConfigOpts,
-             now: datetime.datetime | None = None) -> tuple[ReapResult, ReapResult]:
-    """One reaper pass: expired messages, then rejections past rejected_ttl
-    (and attempt counts a crash left behind more than a day ago)."""
+#: what one pass reaps, in order, and how each kind is named in reports
+KINDS = ("messages", "step_events", "rejected", "attempts", "steps", "folded")
+
+
+def run_once(store: Connection, conf: cfg.ConfigOpts, now: datetime.datetime | None = None,
+             metrics: Metrics = NOOP) -> dict[str, ReapResult]:
+    """One reaper pass; what was deleted, by kind (:data:`KINDS`):
+
+    ``messages`` that expired; ``step_events``, the non-error events of
+    steps that succeeded ``step_events_ttl`` ago; ``rejected`` notifications
+    past ``rejected_ttl``; delivery ``attempts`` a crash left behind a day
+    ago; ``steps`` and the memory of ``folded`` notifications past the
+    message TTL (a step outlives its events; a redelivery is not older).
+    """
     now = now or utcnow()
     batch = conf.storage.message_reap_batch_size
-    messages = store.reap_messages(now, batch)
-    rejected = store.reap_rejected(
-        now - datetime.timedelta(seconds=conf.storage.rejected_ttl), batch)
-    store.reap_attempts(now - datetime.timedelta(days=1), batch)
-    if conf.storage.step_events_ttl >= 0:
-        step_events = store.reap_step_events(
-            now - datetime.timedelta(seconds=conf.storage.step_events_ttl), batch)
-        messages.deleted += step_events.deleted
-    # a step outlives its events by the message TTL, then goes too; so does
-    # the memory of folded notifications (a redelivery is not older)
     ttl_ago = now - datetime.timedelta(seconds=conf.collector.message_ttl)
-    store.reap_steps(ttl_ago, batch)
-    store.reap_folded(ttl_ago, batch)
-    return messages, rejected
+    runs: dict[str, Callable[[], ReapResult]] = {
+        "messages": lambda: store.reap_messages(now, batch),
+        "step_events": lambda: store.reap_step_events(
+            now - datetime.timedelta(seconds=conf.storage.step_events_ttl), batch),
+        "rejected": lambda: store.reap_rejected(
+            now - datetime.timedelta(seconds=conf.storage.rejected_ttl), batch),
+        "attempts": lambda: store.reap_attempts(now - datetime.timedelta(days=1), batch),
+        "steps": lambda: store.reap_steps(ttl_ago, batch),
+        "folded": lambda: store.reap_folded(ttl_ago, batch),
+    }
+    if conf.storage.step_events_ttl < 0:
+        del runs["step_events"]
+    results = {}
+    for kind, run in runs.items():
+        results[kind] = run()
+        metrics.reaped(kind, results[kind].deleted, time.time())
+    return results

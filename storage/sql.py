@@ -128,7 +128,8 @@ class SQLConnection(Connection):
         by retrying its messages one transaction each."""
         try:
             with self.engine.begin() as conn:
-                folding.fold(conn, batch, window)
+                folded = folding.fold(conn, batch, window)
+            self.metrics.folded(folded)
             return []
         except sa_exc.SQLAlchemyError as exc:
             if not engines.is_row_error(exc):
@@ -137,7 +138,7 @@ class SQLConnection(Connection):
         for m in batch:
             try:
                 with self.engine.begin() as conn:
-                    folding.fold(conn, [m], window)
+                    self.metrics.folded(folding.fold(conn, [m], window))
             except sa_exc.SQLAlchemyError as exc:
                 if not engines.is_row_error(exc):
                     raise engines.unavailable(exc) from exc

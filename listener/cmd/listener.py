@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 
 from collector.exceptions import ConfigurationError
-from listener import config, service
+from listener import config, prometheus, service
 
 LOG = logging.getLogger("herald.listener")
 
@@ -23,7 +24,8 @@ notification and the reason in rejected_notifications), then acknowledge it.
 EPILOG = """\
 processes:
   A master process supervises [listener] workers listener processes and, when
-  [storage] message_reap_interval > 0, one reaper process. Each listener
+  [storage] message_reap_interval > 0, one reaper process, and, when
+  [metrics] port is set, one process serving the Prometheus metrics of all. Each listener
   consumes, commits and acknowledges its own batches; a notification is
   acknowledged only after its outcome is committed.
 
@@ -73,11 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         LOG.critical("%s", problem)
         return 1
     supervision = service.Supervision()
+    metrics_path = prometheus.enable(conf)  # before any worker starts
     try:
-        service.build_manager(conf, supervision).run()
+        service.build_manager(conf, supervision, metrics_path).run()
     except SystemExit:  # the master exits through SystemExit(0) after SIGTERM
         if not supervision.fatal:
             raise
+    finally:
+        if metrics_path is not None and not conf.metrics.directory:
+            shutil.rmtree(metrics_path, ignore_errors=True)
     return 1 if supervision.fatal else 0
 
 

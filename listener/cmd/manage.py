@@ -142,10 +142,13 @@ def messages_list(conf: cfg.ConfigOpts) -> int:
 
 def messages_reap(conf: cfg.ConfigOpts) -> int:
     store = storage.get_connection(conf)
-    messages, rejected = reaper.run_once(store, conf)
-    longest = max(messages.longest_transaction, rejected.longest_transaction)
-    print(f"reaped {messages.deleted} expired messages and {rejected.deleted} old rejections "
-          f"(longest transaction {longest:.3f} s)")
+    results = reaper.run_once(store, conf)
+    longest = max(r.longest_transaction for r in results.values())
+    kinds = {"messages": "expired messages", "step_events": "events of completed steps",
+             "rejected": "old rejections", "attempts": "stale delivery attempts",
+             "steps": "old provisioning steps", "folded": "old fold records"}
+    print("reaped " + ", ".join(f"{r.deleted} {kinds[k]}" for k, r in results.items())
+          + f" (longest transaction {longest:.3f} s)")
     return 0
 
 

@@ -122,3 +122,21 @@ def test_check_values_names_the_bad_option(tmp_path):
     c(["--config-file", str(f)], project="herald", default_config_files=[])
     with pytest.raises(ConfigurationError, match="invalid configuration: .*workers"):
         config.check_values(c)
+
+
+def test_observe_many_equals_one_observation_each():
+    import prometheus_client as p
+
+    from listener.prometheus import observe_many
+
+    values = [0.0, 0.01, 0.011, 0.3, 2.5, 7.0, 99999.0, 0.25]
+    one, many = (p.Histogram(f"h_{name}", "x", registry=p.CollectorRegistry(),
+                             buckets=(0.01, 0.25, 2.5, 60.0)) for name in ("one", "many"))
+    for v in values:
+        one.observe(v)
+    observe_many(many, values)
+
+    def samples(h):
+        return [(s.name.split("_", 2)[-1], s.labels, s.value) for metric in h.collect()
+                for s in metric.samples if not s.name.endswith("_created")]
+    assert samples(one) == samples(many)
