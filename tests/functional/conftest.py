@@ -9,7 +9,8 @@ from storage.tables import metadata
 from tests import services
 from tests.functional.herald_process import HeraldProcess
 
-BACKENDS = ["sqlite", "postgresql", "mysql"]
+# every database and driver herald writes with (psycopg2: PostgreSQL's other driver)
+BACKENDS = ["sqlite", "postgresql", "psycopg2", "mysql"]
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +21,8 @@ def databases(tmp_path_factory):
 
     def get(backend):
         if backend not in made:
-            admin = {"postgresql": services.PG_URL, "mysql": services.MYSQL_URL}.get(backend)
+            admin = {"postgresql": services.PG_URL, "psycopg2": services.PG_URL,
+                     "mysql": services.MYSQL_URL}.get(backend)
             made[backend] = services.Database(backend, admin, tmp)
         return made[backend]
 

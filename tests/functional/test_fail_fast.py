@@ -44,9 +44,9 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.parametrize("body, expected", [
-    ("[database]\nconnection = mysql://root@127.0.0.1/test\n",
-     "[database] connection: the mysql driver is not installed (No module named 'MySQLdb'); "
-     "install herald[mysql] (PyMySQL) and write mysql+pymysql://"),
+    ("[database]\nconnection = mysql+mysqldb://root@127.0.0.1/test\n",
+     "[database] connection: the mysql+mysqldb driver is not installed (No module named "
+     "'MySQLdb'); install herald[mysql] (PyMySQL) and write mysql+pymysql://"),
     ("[database]\nconnection = not a database url\n",
      "[database] connection is not a database URL"),
     ("[database]\nconnection = oracle://scott@db/x\n",

@@ -58,16 +58,21 @@ def peak_rss_mib(pid):
     raise AssertionError("no VmHWM")
 
 
-def test_database_stops_for_20_seconds(herald, reliability):
-    h = herald("postgresql").start()
+SERVER = {"postgresql": "PostgreSQL (psycopg 3)", "psycopg2": "PostgreSQL (psycopg2)",
+          "mysql": "MariaDB (PyMySQL)", "sqlite": "SQLite"}
+
+
+@pytest.mark.parametrize("db", ["postgresql", "psycopg2", "mysql"])
+def test_database_stops_for_20_seconds(herald, reliability, db):
+    h = herald(db).start()
     load = start_load(h)
-    services.stop_postgresql()
+    services.STOP[db]()
     try:
         time.sleep(20)
         assert h.alive()
     finally:
-        services.start_postgresql()
-    finish(h, load, reliability, "PostgreSQL stopped for 20 s, then started")
+        services.START[db]()
+    finish(h, load, reliability, f"{SERVER[db]} stopped for 20 s, then started")
     log = h.log()
     assert log.count("holding the batch unacknowledged") == 1  # once per outage
     assert log.count("available again after") == 1
@@ -89,20 +94,23 @@ def test_rabbitmq_restarts(herald, reliability):
     stop_cleanly(h)
 
 
-def test_worker_killed_in_the_middle_of_a_batch(herald, reliability):
-    h = herald("postgresql").start()
+@pytest.mark.parametrize("db", ["postgresql", "psycopg2", "mysql", "sqlite"])
+def test_worker_killed_in_the_middle_of_a_batch(herald, reliability, db):
+    h = herald(db).start()
     (victim,) = h.worker_pids()
     load = start_load(h, after=1000)
     os.kill(victim, signal.SIGKILL)
     services.wait_until(lambda: h.worker_pids() and h.worker_pids() != [victim], 60,
                         "cotyledon to start a new worker")
-    finish(h, load, reliability, "listener worker SIGKILLed under load (respawned)")
+    finish(h, load, reliability, f"listener worker SIGKILLed under load (respawned), "
+           f"{SERVER[db]}")
     assert f"Child {victim} killed by signal" in h.log()
     stop_cleanly(h)
 
 
-def test_sigterm_under_load_then_restart(herald, reliability):
-    h = herald("postgresql").start()
+@pytest.mark.parametrize("db", ["postgresql", "psycopg2", "mysql", "sqlite"])
+def test_sigterm_under_load_then_restart(herald, reliability, db):
+    h = herald(db).start()
     load = start_load(h, after=1000)
     started = time.monotonic()
     assert h.stop(timeout=60) == 0
@@ -110,7 +118,7 @@ def test_sigterm_under_load_then_restart(herald, reliability):
     assert elapsed < 30, "not within graceful_shutdown_timeout (30 s in this config)"
     assert "Stopped consuming" in h.log()
     h.start()  # what was published meanwhile is still queued
-    finish(h, load, reliability, "SIGTERM under load, listener started again",
+    finish(h, load, reliability, f"SIGTERM under load, listener started again, {SERVER[db]}",
            stop_seconds=round(elapsed, 1))
     stop_cleanly(h)
 

@@ -370,18 +370,58 @@ class TestReaper:
         assert count(store, messages) == 0
 
 
-class TestPostgresCopy:
-    @pytest.mark.parametrize("backend", ["postgresql"])
-    def test_copy_path_is_used_and_idempotent(self, store):
-        assert store._copy is not None  # psycopg 3: COPY, not executemany
+PATHS = {"sqlite": "executemany (sqlite3)", "postgresql": "COPY (binary, psycopg 3)",
+         "psycopg2": "COPY (text, psycopg2)", "mysql": "multi-row INSERT (MySQL)"}
+
+
+class TestBulkPaths:
+    """Each driver's fast path (storage.bulk): same outcomes everywhere."""
+
+    def test_the_fast_path_is_used_and_idempotent(self, store, backend):
+        assert store._bulk is not None and store._bulk.name == PATHS[backend]
         batch = [msg(i) for i in range(600)]
         assert store.insert_messages(batch) == []
         assert store.insert_messages(batch[:300] + [msg(600)]) == []
         assert count(store, messages) == 601
 
-    @pytest.mark.parametrize("backend", ["postgresql"])
-    def test_role_without_temp_tables_falls_back(self, conf, store, databases):
-        db = databases("postgresql")
+    def test_text_that_needs_escaping_is_stored_exactly(self, store):
+        """Backslashes, tabs, newlines and quotes -- in an override's wording,
+        or anything that got past validation -- must neither shift columns
+        (COPY text) nor end a literal (MySQL)."""
+        texts = ["C:\\temp\\n is not a newline", "tab\there", "line\nbreak\r",
+                 "it's \"quoted\"", "\\N", "'); DROP TABLE messages; --", "\x1a\\0 end"]
+        batch = [msg(i, user_message=t, request_id=f"req\t{i}" if i == 2 else f"r-{i}")
+                 for i, t in enumerate(texts)]
+        batch.append(msg(99, user_id=None, publisher_id=None))  # NULLs among values
+        assert store.insert_messages(batch) == []
+        with store.engine.connect() as conn:
+            got = {r.message_id: r.user_message for r in conn.execute(
+                sa.select(messages.c.message_id, messages.c.user_message))}
+            nulls = conn.execute(sa.select(messages.c.user_id, messages.c.publisher_id).where(
+                messages.c.message_id == "mid-proj-a-99")).one()
+            req = conn.execute(sa.select(messages.c.request_id).where(
+                messages.c.message_id == "mid-proj-a-2")).scalar_one()
+        assert {got[f"mid-proj-a-{i}"] for i in range(len(texts))} == set(texts)
+        assert tuple(nulls) == (None, None) and req == "req\t2"
+        assert count(store, messages) == len(texts) + 1
+
+    def test_the_same_rows_as_the_plain_statement(self, store, conf, databases, backend):
+        """The fast path and SQLAlchemy's executemany store identical rows."""
+        batch = [msg(i, parent_id=str(uuid.uuid4()) if i % 2 else None, count=1 + i % 3)
+                 for i in range(20)]
+        assert store.insert_messages(batch) == []
+        with store.engine.begin() as conn:
+            fast = {r.message_id: r for r in conn.execute(sa.select(messages))}
+            conn.execute(sa.delete(messages))
+        store._bulk = None
+        assert store.insert_messages(batch) == []
+        with store.engine.connect() as conn:
+            plain = {r.message_id: r for r in conn.execute(sa.select(messages))}
+        assert fast == plain
+
+    @pytest.mark.parametrize("backend", ["postgresql", "psycopg2"])
+    def test_role_without_temp_tables_falls_back(self, conf, store, databases, backend):
+        db = databases(backend)
         admin = sa.create_engine(services.PG_URL, isolation_level="AUTOCOMMIT")
         role = "herald_notemp"
         with admin.connect() as c:
@@ -395,7 +435,7 @@ class TestPostgresCopy:
         limited = get_connection(conf, url.render_as_string(hide_password=False))
         try:
             assert limited.wait_until_ready(lambda _s: True) is True
-            assert limited._copy is None
+            assert limited._bulk is None
             assert limited.insert_messages([msg(1), msg(2)]) == []
             assert count(store, messages) == 2
         finally:

@@ -35,7 +35,7 @@ def test_preflight_builds_every_enabled_dispatcher_once(lconf, tmp_path, caplog)
 
 
 @pytest.mark.parametrize("url, message", [
-    ("mysql://root@127.0.0.1/test", "the mysql driver is not installed"),
+    ("mysql+mysqldb://root@127.0.0.1/test", "the mysql\\+mysqldb driver is not installed"),
     ("nonsense", "is not a database URL"),
     ("sqlite:////nonexistent-dir/h.sqlite", "SQLite database /nonexistent-dir/h.sqlite does "
                                             "not exist"),
@@ -140,3 +140,17 @@ def test_observe_many_equals_one_observation_each():
         return [(s.name.split("_", 2)[-1], s.labels, s.value) for metric in h.collect()
                 for s in metric.samples if not s.name.endswith("_created")]
     assert samples(one) == samples(many)
+
+
+def test_a_driverless_url_without_any_driver_installed_says_what_to_install(lconf, monkeypatch):
+    """Where neither PyMySQL nor mysqlclient is installed, mysql:// fails
+    at start with the driver SQLAlchemy would have used, and the fix."""
+    from storage import engine
+
+    monkeypatch.setattr(engine, "_installed", lambda driver: False)
+    lconf.set_override("connection", "mysql://root@127.0.0.1/test", group="database")
+    with pytest.raises(ConfigurationError) as info:
+        service.preflight(lconf)
+    assert str(info.value) == (
+        "[database] connection: the mysql driver is not installed (No module named "
+        "'MySQLdb'); install herald[mysql] (PyMySQL) and write mysql+pymysql://")
