@@ -27,8 +27,6 @@ from collector import catalogue as catalogue_mod
 from collector.model import Notification, UserMessage, utcnow
 from collector.validation import Validator, new_id
 
-#: catalogue level -> oslo notification priority
-PRIORITY = {"ERROR": "error", "WARNING": "warn", "INFO": "info"}
 EVENT_TYPE = "user_message.create"
 
 
@@ -67,14 +65,21 @@ class Emitter:
         return self._validator.accept(n, utcnow())
 
     def emit(self, context: Any, event_id: str, params: dict[str, Any] | None = None,
-             **fields: Any) -> UserMessage:
+             parent: UserMessage | None = None, **fields: Any) -> UserMessage:
         """Check, then publish with the priority matching the entry's level.
 
-        The returned message's ``id`` is the one herald will store: pass it
-        as ``parent_id`` of the events this one causes.
+        The returned message's ``id`` is the one herald will store. Pass the
+        message as ``parent`` of the events it causes: they then carry both
+        its id and its tree's root, so the tree is right whatever order
+        they reach herald in.
         """
+        if parent is not None:
+            fields.setdefault("parent_id", parent.id)
+            if parent.root_id is not None:
+                fields.setdefault("root_id", parent.root_id)
         fields.setdefault("id", new_id())
         payload = self.payload(event_id, params, **fields)
         message = self.check(context, payload)
-        getattr(self.notifier, PRIORITY[message.message_level])(context, EVENT_TYPE, payload)
+        send = getattr(self.notifier, catalogue_mod.PRIORITY[message.message_level])
+        send(context, EVENT_TYPE, payload)
         return message

@@ -16,6 +16,7 @@ import threading
 
 import cotyledon
 import sqlalchemy as sa
+from cotyledon.types import WorkerId
 from oslo_config import cfg
 
 import storage
@@ -84,7 +85,7 @@ class _GracefulService(cotyledon.Service):
     """
 
     def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
-        super().__init__(worker_id)
+        super().__init__(WorkerId(worker_id))  # cotyledon passes an int
         self.conf = conf
         self.stop = threading.Event()
         self.done = threading.Event()
@@ -105,6 +106,13 @@ class _GracefulService(cotyledon.Service):
 
     def work(self) -> None:
         raise NotImplementedError
+
+    def reload(self) -> None:
+        """SIGHUP: re-read the configuration files, keeping the PID and the
+        work in hand (cotyledon's default would end the process and start
+        another). Options this service reads once take effect on restart."""
+        self.conf.reload_config_files()
+        LOG.info("SIGHUP: configuration reloaded")
 
     def terminate(self) -> None:
         self.stop.set()
@@ -150,7 +158,7 @@ class ListenerService(_GracefulService):
         The worker keeps its PID and its in-flight batch. Other options
         (transport, database, workers...) take effect on restart.
         """
-        self.conf.reload_config_files()
+        super().reload()
         try:
             cat = catalogue.load(self.conf)
             rules = rulecheck.load(self.conf, cat)
@@ -160,8 +168,7 @@ class ListenerService(_GracefulService):
             return
         if self.pipeline is not None:
             self.pipeline.set_catalogue(cat, rules)
-        LOG.info("SIGHUP: configuration reloaded; catalogue has %d entries, %d mapping rules",
-                 len(cat), len(rules))
+        LOG.info("SIGHUP: catalogue has %d entries, %d mapping rules", len(cat), len(rules))
 
 
 class ReaperService(_GracefulService):

@@ -10,21 +10,15 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from storage import upsert
 from storage.tables import delivery_attempts as t
 
 
 def _increment(dialect: str, key: str, now: datetime.datetime) -> sa.Insert:
-    values = {"delivery_key": key, "attempts": 1, "last_attempt_at": now}
-    bump = {"attempts": t.c.attempts + 1, "last_attempt_at": now}
-    if dialect in ("postgresql", "sqlite"):
-        module = postgresql if dialect == "postgresql" else sqlite
-        return module.insert(t).values(values).on_conflict_do_update(
-            index_elements=["delivery_key"], set_=bump)
-    if dialect in ("mysql", "mariadb"):
-        return mysql.insert(t).values(values).on_duplicate_key_update(bump)
-    raise NotImplementedError(dialect)
+    return upsert.upsert(dialect, t, {"delivery_key": key, "attempts": 1, "last_attempt_at": now},
+                         ["delivery_key"],
+                         lambda new: {"attempts": t.c.attempts + 1, "last_attempt_at": now})
 
 
 def begin(conn: sa.Connection, key: str, now: datetime.datetime) -> int:

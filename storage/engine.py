@@ -7,11 +7,12 @@ worker blocked forever with its broker heartbeats starving.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -232,6 +233,29 @@ def is_row_error(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError)
 
 
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """Any database error inside becomes :class:`StorageUnavailable`: the
+    caller holds its batch and retries later, it never drops it."""
+    try:
+        yield
+    except sa_exc.SQLAlchemyError as exc:
+        raise unavailable(exc) from exc
+
+
+@contextlib.contextmanager
+def environment_errors() -> Iterator[None]:
+    """Like :func:`database_errors`, except that a row error
+    (:func:`is_row_error`) is re-raised as it is, for the caller to isolate
+    the row at fault."""
+    try:
+        yield
+    except sa_exc.SQLAlchemyError as exc:
+        if is_row_error(exc):
+            raise
+        raise unavailable(exc) from exc
+
+
 def unavailable(exc: BaseException) -> StorageUnavailable:
     """Wrap a database error; the message names the error class and the
     driver's first line (drivers do not put passwords in messages)."""
@@ -240,11 +264,12 @@ def unavailable(exc: BaseException) -> StorageUnavailable:
     return StorageUnavailable(f"{type(orig).__name__}: {first}" if first else type(orig).__name__)
 
 
-def wait_for(
-    engine: sa.Engine,
-    interval: float,
-    stop: Callable[[float], bool] = lambda s: (time.sleep(s), False)[1],
-) -> bool:
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
+
+
+def wait_for(engine: sa.Engine, interval: float, stop: Callable[[float], bool] = _sleep) -> bool:
     """Block until a connection succeeds; False if ``stop`` asked to give up.
 
     ``stop(seconds)`` waits and returns True when the caller is shutting

@@ -2,8 +2,11 @@
 
 With ``[storage] fold_window`` > 0, a message identical to one stored less
 than the window ago -- same project, resource, event ID and rendered text --
-increments that row's ``count`` and advances its ``last_seen_at`` instead of
-adding a row. Exact under concurrent workers:
+increments that row's ``count`` and advances its ``last_seen_at`` and its
+``expires_at`` (the repeat's own: a failure that keeps repeating stays
+visible for ``message_ttl`` after its last repeat) instead of adding a row.
+The reaper never deletes a row whose window is still open. Exact under
+concurrent workers:
 
 - a row accepts repeats while it holds the (unique) fold key; an upsert on
   that key is atomic, so no increment is lost;
@@ -25,10 +28,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from oslo_config import cfg
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from collector.model import UserMessage
-from storage import writes
+from storage import upsert, writes
 from storage.tables import folded_notifications, messages
 
 OPTS = [
@@ -48,32 +50,21 @@ def fold_key(m: UserMessage) -> str:
 def _first_time(conn: sa.Connection, message_id: str, received_at: datetime.datetime) -> bool:
     """Record a folded notification; False if it was recorded before.
 
-    One row per statement, so rowcount is 0 or 1 with every driver. On
-    MySQL, INSERT IGNORE: ON DUPLICATE KEY UPDATE would report a no-op as a
-    found row; the two values are validated identifiers and a datetime, so
-    IGNORE hides no data error here.
+    One row per statement, so rowcount is 0 or 1 with every driver (MySQL
+    too: herald connects without CLIENT_FOUND_ROWS, see storage.engine).
     """
-    values = {"message_id": message_id, "received_at": received_at}
-    t = folded_notifications
-    if conn.dialect.name in ("mysql", "mariadb"):
-        stmt = mysql.insert(t).prefix_with("IGNORE").values(values)
-    else:
-        stmt = writes.insert_ignoring(conn.dialect.name, t, "message_id").values(values)
+    stmt = upsert.insert_ignoring(conn.dialect.name, folded_notifications, "message_id")
+    stmt = stmt.values({"message_id": message_id, "received_at": received_at})
     # SQLAlchemy keeps an INSERT's rowcount only when asked to
     return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount == 1
 
 
 def _upsert(dialect: str, row: dict[str, Any]) -> sa.Insert:
-    bump = {"count": messages.c.count + 1}
-    if dialect in ("postgresql", "sqlite"):
-        module = postgresql if dialect == "postgresql" else sqlite
-        stmt = module.insert(messages).values(row)
-        big = sa.func.max if dialect == "sqlite" else sa.func.greatest
-        bump["last_seen_at"] = big(messages.c.last_seen_at, stmt.excluded.last_seen_at)
-        return stmt.on_conflict_do_update(index_elements=["fold_key"], set_=bump)
-    stmt = mysql.insert(messages).values(row)
-    bump["last_seen_at"] = sa.func.greatest(messages.c.last_seen_at, stmt.inserted.last_seen_at)
-    return stmt.on_duplicate_key_update(bump)
+    big = upsert.greatest(dialect)
+    return upsert.upsert(dialect, messages, row, ["fold_key"], lambda new: {
+        "count": messages.c.count + 1,
+        "last_seen_at": big(messages.c.last_seen_at, new.last_seen_at),
+        "expires_at": big(messages.c.expires_at, new.expires_at)})
 
 
 def fold(conn: sa.Connection, batch: Sequence[UserMessage],

@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from oslo_config import cfg
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from collector.model import UserMessage, utcnow
 from collector.validation import new_id
+from storage import upsert
 from storage.base import ReapResult
 from storage.tables import messages
 from storage.tables import provision_steps as t
@@ -37,16 +37,8 @@ KEY = ("project_id", "resource_uuid", "step_type", "step_name")
 
 
 def _merge(dialect: str, values: dict[str, Any]) -> sa.Insert:
-    big = sa.func.max if dialect == "sqlite" else sa.func.greatest
-    small = sa.func.min if dialect == "sqlite" else sa.func.least
-    if dialect in ("postgresql", "sqlite"):
-        module = postgresql if dialect == "postgresql" else sqlite
-        stmt = module.insert(t).values(values)
-        new = stmt.excluded
-    else:
-        stmt = mysql.insert(t).values(values)
-        new = stmt.inserted
-    update = {
+    big, small = upsert.greatest(dialect), upsert.least(dialect)
+    return upsert.upsert(dialect, t, values, KEY, lambda new: {
         "completed": big(t.c.completed, new.completed),
         "total": big(t.c.total, new.total),
         # once false, false; else true once reported true
@@ -56,10 +48,7 @@ def _merge(dialect: str, values: dict[str, Any]) -> sa.Insert:
         "started_at": small(t.c.started_at, new.started_at),
         "completed_at": sa.func.coalesce(t.c.completed_at, new.completed_at),
         "updated_at": big(t.c.updated_at, new.updated_at),
-    }
-    if dialect in ("postgresql", "sqlite"):
-        return stmt.on_conflict_do_update(index_elements=list(KEY), set_=update)
-    return stmt.on_duplicate_key_update(update)
+    })
 
 
 def record(conn: sa.Connection, batch: Sequence[UserMessage]) -> None:

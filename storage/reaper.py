@@ -60,7 +60,7 @@ def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[str]
                 if isolation:
                     conn = conn.execution_options(isolation_level=isolation)
                 with conn.begin():
-                    ids = list(conn.execute(pick).scalars().all())
+                    ids: list[str] = [str(i) for i in conn.execute(pick).scalars()]
                     if ids:
                         conn.execute(sa.delete(table).where(key.in_(ids)))
                 return ids
@@ -79,12 +79,15 @@ def _lost_lock_race(exc: sa_exc.OperationalError) -> bool:
 
 
 def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime],
-         cutoff: datetime.datetime, batch_size: int) -> ReapResult:
-    """Delete rows whose ``column`` is before ``cutoff``, batch by batch."""
+         cutoff: datetime.datetime, batch_size: int,
+         unless: sa.ColumnElement[bool] | None = None) -> ReapResult:
+    """Delete rows whose ``column`` is before ``cutoff`` (and that ``unless``
+    does not protect), batch by batch."""
     result = ReapResult()
     dialect = engine.dialect.name
     (key,) = table.primary_key.columns
-    pick = sa.select(key).where(column < cutoff).order_by(column).limit(batch_size)
+    condition = column < cutoff if unless is None else sa.and_(column < cutoff, ~unless)
+    pick = sa.select(key).where(condition).order_by(column).limit(batch_size)
     if dialect in ("postgresql", "mysql", "mariadb"):
         pick = pick.with_for_update(skip_locked=True)
     # InnoDB's default REPEATABLE READ adds gap locks that make two reapers

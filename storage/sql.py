@@ -23,6 +23,8 @@ from storage import (
     progress,
     reads,
     reaper,
+    trees,
+    upsert,
     writes,
 )
 from storage import engine as engines
@@ -43,8 +45,8 @@ class SQLConnection(Connection):
         super().__init__(conf, url, create)
         self.engine = engines.create_engine(url, conf.database.statement_timeout, create)
         dialect = self.engine.dialect.name
-        self._insert_messages = writes.insert_ignoring(dialect, messages, "message_id")
-        self._insert_rejections = writes.insert_ignoring(
+        self._insert_messages = upsert.insert_ignoring(dialect, messages, "message_id")
+        self._insert_rejections = upsert.insert_ignoring(
             dialect, rejected_notifications, "dedupe_key")
         self._bulk = bulk.for_engine(self.engine, writes.MESSAGE_COLUMNS)
 
@@ -74,6 +76,10 @@ class SQLConnection(Connection):
     def upgrade(self) -> None:
         migration.upgrade(self.engine)
 
+    def schema_revision(self) -> str | None:
+        with engines.database_errors():
+            return migration.current(self.engine)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -91,14 +97,14 @@ class SQLConnection(Connection):
                                               f"({type(exc).__name__}: {type(orig).__name__})"))
 
         if self.conf.storage.record_progress and any(m.step for m in batch):
-            try:  # idempotent: a retry converges on the same steps
-                with self.engine.begin() as conn:
-                    progress.record(conn, batch)
-            except sa_exc.SQLAlchemyError as exc:
-                raise engines.unavailable(exc) from exc
+            # idempotent: a retry converges on the same steps
+            with engines.database_errors(), self.engine.begin() as conn:
+                progress.record(conn, batch)
         window = self.conf.storage.fold_window
         if window > 0:
-            return refusals + self._fold(batch, datetime.timedelta(seconds=window))
+            refusals += self._fold(batch, datetime.timedelta(seconds=window))
+            self._fix_roots(batch)
+            return refusals
         fast = self._bulk
         before = len(refusals)  # refusals from here on are row errors
         inserted = writes.execute_batch(
@@ -106,45 +112,43 @@ class SQLConnection(Connection):
             fast=None if fast is None else (lambda conn: fast.insert(conn, batch)))
         if inserted is None or inserted < len(batch) - (len(refusals) - before):
             # some message_ids were known: redeliveries, or a publisher reusing one
-            try:
-                with self.engine.connect() as conn:
-                    refusals += duplicates.conflicts(conn, batch)
-            except sa_exc.SQLAlchemyError as exc:
-                raise engines.unavailable(exc) from exc
+            with engines.database_errors(), self.engine.connect() as conn:
+                refusals += duplicates.conflicts(conn, batch)
+        self._fix_roots(batch)
         return refusals
+
+    def _fix_roots(self, batch: Sequence[UserMessage]) -> None:
+        """After the insert committed (storage.trees explains why after)."""
+        if any(m.parent_id is not None for m in batch):
+            with engines.database_errors(), self.engine.begin() as conn:
+                trees.fix_roots(conn, batch)
 
     def roots(self, parents: Mapping[str, str]) -> dict[str, str]:
         if not parents:
             return {}
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(sa.select(messages.c.id, messages.c.project_id,
-                                              messages.c.root_id)
-                                    .where(messages.c.id.in_(list(parents))))
-                return {r.id: r.root_id or r.id for r in rows
-                        if parents.get(r.id) == r.project_id}
-        except sa_exc.SQLAlchemyError as exc:
-            raise engines.unavailable(exc) from exc
+        with engines.database_errors(), self.engine.connect() as conn:
+            rows = conn.execute(sa.select(messages.c.id, messages.c.project_id,
+                                          messages.c.root_id)
+                                .where(messages.c.id.in_(list(parents))))
+            return {r.id: r.root_id or r.id for r in rows
+                    if parents.get(r.id) == r.project_id}
 
     def _fold(self, batch: Sequence[UserMessage], window: datetime.timedelta) -> list[Refusal]:
         """The repeats path: one transaction per batch, a row error isolated
         by retrying its messages one transaction each."""
         try:
-            with self.engine.begin() as conn:
+            with engines.environment_errors(), self.engine.begin() as conn:
                 folded = folding.fold(conn, batch, window)
             self.metrics.folded(folded)
             return []
-        except sa_exc.SQLAlchemyError as exc:
-            if not engines.is_row_error(exc):
-                raise engines.unavailable(exc) from exc
+        except sa_exc.SQLAlchemyError:  # a row error: find the row(s) at fault
+            pass
         refusals = []
         for m in batch:
             try:
-                with self.engine.begin() as conn:
+                with engines.environment_errors(), self.engine.begin() as conn:
                     self.metrics.folded(folding.fold(conn, [m], window))
             except sa_exc.SQLAlchemyError as exc:
-                if not engines.is_row_error(exc):
-                    raise engines.unavailable(exc) from exc
                 refusals.append(Refusal(m, f"database refused the row ({type(exc).__name__})"))
         return refusals
 
@@ -162,27 +166,18 @@ class SQLConnection(Connection):
             # that is refused, keep the reason and drop the body.
             LOG.error("Database refused rejection %s (%s); storing it without its body",
                       rows[i]["dedupe_key"], type(getattr(exc, "orig", exc)).__name__)
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(self._insert_rejections, [dict(rows[i], raw_body=None)])
-            except sa_exc.SQLAlchemyError as again:
-                raise engines.unavailable(again) from again
+            with engines.database_errors(), self.engine.begin() as conn:
+                conn.execute(self._insert_rejections, [dict(rows[i], raw_body=None)])
 
         writes.execute_batch(self.engine, self._insert_rejections, lambda: rows, refused)
 
     def begin_attempt(self, key: str) -> int:
-        try:
-            with self.engine.begin() as conn:
-                return attempts.begin(conn, key, utcnow())
-        except sa_exc.SQLAlchemyError as exc:
-            raise engines.unavailable(exc) from exc
+        with engines.database_errors(), self.engine.begin() as conn:
+            return attempts.begin(conn, key, utcnow())
 
     def end_attempt(self, key: str) -> None:
-        try:
-            with self.engine.begin() as conn:
-                attempts.end(conn, key)
-        except sa_exc.SQLAlchemyError as exc:
-            raise engines.unavailable(exc) from exc
+        with engines.database_errors(), self.engine.begin() as conn:
+            attempts.end(conn, key)
 
     # -- reads ------------------------------------------------------------------
     def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,
@@ -207,7 +202,14 @@ class SQLConnection(Connection):
 
     # -- reaping ------------------------------------------------------------------
     def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:
-        return reaper.reap(self.engine, messages, messages.c.expires_at, now, batch_size)
+        window = self.conf.storage.fold_window
+        # a row still accepting repeats is never reaped (its expiry moves
+        # with each repeat, but a fold window may outlast the message TTL)
+        folding_now = None if window <= 0 else sa.and_(
+            messages.c.fold_key.is_not(None),
+            messages.c.last_seen_at >= now - datetime.timedelta(seconds=window))
+        return reaper.reap(self.engine, messages, messages.c.expires_at, now, batch_size,
+                           unless=folding_now)
 
     def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         return reaper.reap(self.engine, rejected_notifications,

@@ -19,7 +19,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from storage import engine as engines
 from storage.tables import messages, rejected_notifications
@@ -29,19 +28,6 @@ MESSAGE_COLUMNS = tuple(c.name for c in messages.columns if c.name != "fold_key"
 REJECTION_COLUMNS = tuple(c.name for c in rejected_notifications.columns if c.name != "id")
 _message_values = operator.attrgetter(*MESSAGE_COLUMNS)
 _rejection_values = operator.attrgetter(*REJECTION_COLUMNS)
-
-
-def insert_ignoring(dialect: str, table: sa.Table, key: str) -> sa.Insert:
-    """INSERT that silently skips rows whose ``key`` already exists."""
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
-    if dialect in ("mysql", "mariadb"):
-        # not INSERT IGNORE: it would also turn data errors into warnings
-        stmt = mysql.insert(table)
-        return stmt.on_duplicate_key_update({key: stmt.inserted[key]})
-    raise NotImplementedError(f"no duplicate-safe insert for dialect {dialect}")
 
 
 def message_rows(batch: Sequence[Any]) -> list[dict[str, Any]]:
@@ -73,24 +59,19 @@ def execute_batch(engine: sa.Engine, stmt: sa.Insert, rows: Callable[[], list[di
     """
     exact = engine.dialect.name in ("postgresql", "sqlite")
     try:
-        with engine.begin() as conn:
+        with engines.environment_errors(), engine.begin() as conn:
             if fast is not None:
                 return fast(conn)
             result = conn.execute(stmt.execution_options(preserve_rowcount=True), rows())
             return result.rowcount if exact and result.rowcount >= 0 else None
-    except sa_exc.SQLAlchemyError as exc:
-        if not engines.is_row_error(exc):
-            raise engines.unavailable(exc) from exc
-    except (TypeError, ValueError):  # a value the fast path cannot even format
-        pass
+    except (sa_exc.SQLAlchemyError, TypeError, ValueError):
+        pass  # a row error, or a value the fast path cannot even format
     inserted = 0
     for i, row in enumerate(rows()):  # rare: find the row(s) at fault
         try:
-            with engine.begin() as conn:
+            with engines.environment_errors(), engine.begin() as conn:
                 inserted += max(0, conn.execute(
                     stmt.execution_options(preserve_rowcount=True), [row]).rowcount)
         except sa_exc.SQLAlchemyError as exc:
-            if not engines.is_row_error(exc):
-                raise engines.unavailable(exc) from exc
             on_row_error(i, exc)
     return inserted if exact else None

@@ -245,7 +245,7 @@ def test_sighup_rewords_without_restart_and_keeps_a_good_catalogue(herald, tmp_p
 
     override.write_text('VOLUME_DELETE_FAILED: "Deleting {volume_id} failed: {reason}."\n')
     h.signal(signal.SIGHUP)
-    h.wait_log("SIGHUP: configuration reloaded", count=2)
+    h.wait_log("SIGHUP: catalogue has", count=2)
     publish("after-good-hup")
     h.wait_for_outcomes(1, 0)
     assert text("after-good-hup") == f"Deleting {VOL} failed: it is attached to an instance."
@@ -257,6 +257,27 @@ def test_sighup_rewords_without_restart_and_keeps_a_good_catalogue(herald, tmp_p
     h.wait_for_outcomes(2, 0)
     assert text("after-bad-hup") == f"Deleting {VOL} failed: it is attached to an instance."
     assert h.worker_pids() == pids  # reloaded in place: no redelivery, no restart
+    assert h.stop() == 0
+
+
+@pytest.mark.rabbit
+def test_sighup_keeps_every_process_reaper_and_metrics_included(herald, tmp_path):
+    """docs/operations.md: SIGHUP reloads in place, same PIDs. cotyledon's
+    default reload ends a service's process; herald's services override it."""
+    port_sock = socket.socket()
+    port_sock.bind(("127.0.0.1", 0))
+    port = port_sock.getsockname()[1]
+    port_sock.close()
+    h = herald("sqlite", extra=f"[storage]\nmessage_reap_interval = 3600\n"
+                              f"[metrics]\nport = {port}\n").start()
+    services.wait_until(lambda: len(h.worker_pids()) == 3, 30, "listener, reaper, metrics")
+    pids = h.worker_pids()
+    h.signal(signal.SIGHUP)
+    h.wait_log("SIGHUP: configuration reloaded", count=3)
+    h.wait_log("SIGHUP: catalogue has")
+    time.sleep(1)  # a process ended by SIGHUP would be replaced within this
+    assert h.worker_pids() == pids
+    assert "exited with status" not in h.log()
     assert h.stop() == 0
 
 

@@ -136,7 +136,7 @@ def test_sighup_applies_new_rules_and_keeps_good_ones(herald, tmp_path):
     services.wait_until(lambda: h.queue_depth(h.shared_queue) == 0, 30, "the first one read")
     rules.write_text(RULE)
     h.signal(signal.SIGHUP)
-    h.wait_log("SIGHUP: configuration reloaded", count=2)
+    h.wait_log("SIGHUP: catalogue has", count=2)
     first = publish()
     h.wait_for_outcomes(1, 0)
     rules.write_text(RULE.replace("payload.owner", "payload.reason"))  # free text: refused

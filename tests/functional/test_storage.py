@@ -309,6 +309,30 @@ class TestRepeats:
         rows = folding.list_messages("proj-a", limit=10, newest_first=False)
         assert [r["count"] for r in rows] == [2, 2]
 
+    def test_a_repeating_failure_stays_visible_and_is_not_reaped_while_folding(self, folding):
+        """message_ttl 60 s, fold_window 600 s: 8 repeats 11 s apart. The
+        row must stay visible for the TTL after the last repeat, and the
+        reaper must leave it alone while its window is open (issue 13)."""
+        now = utcnow()
+        first = now - datetime.timedelta(seconds=5 + 7 * 11)
+        batch = []
+        for i in range(8):
+            at = first + datetime.timedelta(seconds=11 * i)
+            batch.append(msg(i, user_message="Volume x could not be deleted.",
+                             resource_uuid="vol-x", created_at=at, last_seen_at=at,
+                             expires_at=at + datetime.timedelta(seconds=60)))
+        for m in batch:  # one batch each, as they arrive
+            assert folding.insert_messages([m]) == []
+        (row,) = folding.list_messages("proj-a", limit=10)
+        assert row["count"] == 8
+        last = batch[-1].created_at
+        assert row["last_seen_at"] == last
+        assert row["expires_at"] == last + datetime.timedelta(seconds=60)
+        # the TTL after the last repeat has passed, the fold window has not
+        assert folding.reap_messages(now + datetime.timedelta(seconds=120), 100).deleted == 0
+        assert count(folding, messages) == 1
+        assert folding.reap_messages(now + datetime.timedelta(seconds=700), 100).deleted == 1
+
     @pytest.mark.parametrize("backend", ["postgresql", "mysql"])
     def test_no_lost_increments_under_concurrency(self, folding):
         errors = []

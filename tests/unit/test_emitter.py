@@ -49,3 +49,17 @@ def test_nothing_is_sent_when_the_check_fails(emitter):
 def test_payload_leaves_out_unset_fields():
     assert Emitter.payload("X", None, project_id="p", user_id=None) == {
         "event_id": "X", "params": {}, "project_id": "p"}
+
+
+def test_a_child_carries_its_parent_and_the_root(emitter):
+    ctx = oslo_context.RequestContext(project_id="p1")
+    root = emitter.emit(ctx, "VOLUME_DELETE_FAILED", {"volume_id": VOL, "reason": "in_use"})
+    child = emitter.emit(ctx, "VOLUME_RETYPE_COMPLETED", {"volume_id": VOL,
+                                                          "volume_type": "ssd"}, parent=root)
+    grandchild = emitter.emit(ctx, "VOLUME_RETYPE_COMPLETED",
+                              {"volume_id": VOL, "volume_type": "hdd"}, parent=child)
+    assert root.root_id == root.id
+    assert (child.parent_id, child.root_id) == (root.id, root.id)
+    assert (grandchild.parent_id, grandchild.root_id) == (child.id, root.id)
+    sent = [n[1]["payload"] for n in _impl_test.NOTIFICATIONS]
+    assert sent[2]["parent_id"] == child.id and sent[2]["root_id"] == root.id
