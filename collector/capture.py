@@ -57,7 +57,8 @@ def load(path: str) -> dict[str, Any]:
         data = json.load(f)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a notification is a JSON object")
-    return resolve_refs(data, os.path.dirname(os.path.abspath(path)))
+    resolved: dict[str, Any] = resolve_refs(data, os.path.dirname(os.path.abspath(path)))
+    return resolved
 
 
 def to_body(data: dict[str, Any], context: dict[str, Any] | None = None) -> bytes:

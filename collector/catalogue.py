@@ -34,6 +34,8 @@ OPTS = [
 ]
 
 LEVELS = ("ERROR", "WARNING", "INFO")
+#: the oslo notification priority that goes with each level
+PRIORITY = {"ERROR": "error", "WARNING": "warn", "INFO": "info"}
 #: what an event is about (Nuvla's categories)
 CATEGORIES = ("state", "alarm", "action", "system", "user")
 MAX_MESSAGE_LENGTH = 1024

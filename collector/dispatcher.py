@@ -13,7 +13,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from importlib import metadata
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from oslo_config import cfg
 from stevedore import named
@@ -102,10 +102,10 @@ def load(conf: cfg.ConfigOpts, **kwargs: object) -> list[Dispatcher]:
         raise ConfigurationError("[DEFAULT] event_dispatchers is empty")
     failures: list[str] = []
 
-    def on_failure(_manager: object, entrypoint: object, exc: Exception) -> None:
+    def on_failure(_manager: Any, entrypoint: Any, exc: BaseException) -> None:
         failures.append(f"{getattr(entrypoint, 'name', entrypoint)}: {exc}")
 
-    manager = named.NamedExtensionManager(
+    manager: named.NamedExtensionManager[Any] = named.NamedExtensionManager(
         NAMESPACE, names=names, invoke_on_load=False, name_order=True,
         on_load_failure_callback=on_failure, on_missing_entrypoints_callback=lambda missing:
         failures.extend(f"{m}: no such dispatcher" for m in missing),

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 import orjson
 
+from collector import patterns
 from collector.exceptions import InvalidNotification
 from collector.model import Notification
 from collector.sanitise import excerpt
@@ -25,8 +25,14 @@ from collector.sanitise import excerpt
 # copied, so they cannot leak anywhere.
 CONTEXT_KEYS = ("project_id", "tenant", "project", "user_id", "user", "request_id",
                 "resource_uuid", "session_id", "active_claim")
+#: where a field missing from herald's payload is looked for in the context
+CONTEXT_FALLBACKS = {
+    "project_id": ("project_id", "tenant", "project"),
+    "user_id": ("user_id", "user"),
+    "request_id": ("request_id",),
+    "resource_uuid": ("resource_uuid",),
+}
 _PREFIXED = tuple((key, "_context_" + key) for key in CONTEXT_KEYS)
-_MESSAGE_ID = re.compile(r"[A-Za-z0-9._:@-]{1,255}", re.ASCII)
 
 
 def body_key(body: bytes) -> str:
@@ -54,10 +60,10 @@ def _loads(data: bytes | str, what: str) -> Any:
 
 
 def _message_id(msg: dict[str, Any]) -> str:
-    mid = msg.get("message_id")
+    mid: str | None = msg.get("message_id")
     if mid is None:
         raise InvalidNotification("bad_envelope", "no message_id")
-    if type(mid) is not str or _MESSAGE_ID.fullmatch(mid) is None:
+    if not patterns.fits(patterns.MESSAGE_ID, mid, 255):
         detail = f"message_id {excerpt(mid)} is not an identifier"
         raise InvalidNotification("bad_envelope", detail)
     return mid

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from oslo_config import cfg
 
@@ -60,6 +61,7 @@ OPTS = [
 TRANSIENT = (StorageUnavailable, DispatchError)
 
 Step = Callable[[], None]
+T = TypeVar("T")
 
 
 class Holder:
@@ -123,6 +125,14 @@ class Holder:
             if not self._wait(min(delay, max(0.0, deadline - self.clock())), keepalive):
                 return False
             delay = min(delay * 2, self.maximum)
+
+    def call(self, name: str, fn: Callable[[], T],
+             keepalive: Callable[[], None] | None) -> tuple[bool, T | None]:
+        """Run one step returning a value, held like :meth:`run`; (True, its
+        value) once it succeeded, (False, None) when given up."""
+        result: list[T] = []
+        done = self.run([(name, lambda: result.append(fn()))], keepalive)
+        return done, (result[0] if done else None)
 
     def _wait(self, seconds: float, keepalive: Callable[[], None] | None) -> bool:
         """Sleep in short slices, running ``keepalive``; False if stopped."""

@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from collector import patterns
+
 __all__ = ["Choice", "Identifier", "Integer", "Name", "ParamError", "ParamType", "UUID"]
 
 
@@ -76,16 +78,13 @@ class Integer(ParamType):
         return max(len(str(self.min)), len(str(self.max)))
 
 
-_UUID_RE = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE | re.ASCII
-)
 
 
 class UUID(ParamType):
     def check(self, value: Any) -> str:
         if type(value) is not str:
             raise ParamError(f"expected a UUID string, got {_type_name(value)}")
-        if len(value) != 36 or _UUID_RE.fullmatch(value) is None:
+        if len(value) != 36 or patterns.UUID.fullmatch(value) is None:
             raise ParamError("expected a canonical UUID (8-4-4-4-12 hex digits)")
         return value.lower()
 
@@ -141,7 +140,7 @@ class Identifier(_BoundedString):
     kind = "identifier"
     sample = "standard"
     charset = "A-Z a-z 0-9 . _ : @ -, starting with a letter or digit"
-    pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*", re.ASCII)
+    pattern = patterns.IDENTIFIER
 
 
 class Name(_BoundedString):

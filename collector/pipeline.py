@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from oslo_config import cfg
 
-from collector import envelope, reporting, trees
+from collector import envelope, quarantine, redelivery, reporting, trees
 from collector.catalogue import Catalogue
 from collector.dispatcher import Dispatcher, Refusal
 from collector.exceptions import InvalidNotification
@@ -30,6 +29,7 @@ from collector.mapping import Router
 from collector.metrics import NOOP, Metrics
 from collector.model import Inbound, Notification, Outcome, Rejection, UserMessage, utcnow
 from collector.rules import RuleSet
+from collector.sanitise import excerpt
 from collector.validation import Validator
 
 LOG = logging.getLogger(__name__)
@@ -72,22 +72,6 @@ OPTS = [
     ),
 ]
 
-_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,254}", re.ASCII)
-
-
-class Quarantine(Protocol):
-    """Where rejections are kept (``storage`` implements it)."""
-
-    def record(self, rejections: Sequence[Rejection]) -> None:
-        """Durably store ``rejections``; raise ``StorageUnavailable`` to retry."""
-
-
-class AttemptLog(Protocol):
-    """Durable attempt counts for redelivered notifications (``storage``)."""
-
-    def begin_attempt(self, key: str) -> int: ...
-
-    def end_attempt(self, key: str) -> None: ...
 
 
 class EventTrees(Protocol):
@@ -100,11 +84,6 @@ class MessageFilter(Protocol):
     def drops(self, message: UserMessage, notification: Notification) -> bool: ...
 
 
-def _safe(value: Any) -> str | None:
-    """Keep an identifier for the operator-only columns, else nothing."""
-    return value if type(value) is str and _SAFE.fullmatch(value) else None
-
-
 class Pipeline:
     """Decides and commits batches; safe to call from several threads."""
 
@@ -113,11 +92,11 @@ class Pipeline:
         conf: cfg.ConfigOpts,
         catalogue: Catalogue,
         dispatchers: Sequence[Dispatcher],
-        quarantine: Quarantine,
+        quarantine: redelivery.Quarantine,
         stop: threading.Event,
         filters: Sequence[MessageFilter] = (),
         clock: Callable[[], datetime.datetime] = utcnow,
-        attempts: AttemptLog | None = None,
+        attempts: redelivery.AttemptLog | None = None,
         trees: EventTrees | None = None,
         rules: RuleSet | None = None,
         metrics: Metrics = NOOP,
@@ -158,56 +137,20 @@ class Pipeline:
         """
         with self._lock:
             if self.attempts is not None and any(item.redelivered for item in batch):
-                outcomes = self._process_redelivered(batch, keepalive)
+                outcomes = redelivery.process(
+                    batch, lambda items: self._process(items, keepalive),
+                    attempts=self.attempts, quarantine=self.quarantine, holder=self.holder,
+                    max_attempts=self.max_attempts, poison=self._poison, metrics=self.metrics,
+                    keepalive=keepalive)
             else:
                 outcomes = self._process(batch, keepalive)
             self.stats.count(outcomes)
             return outcomes
 
-    def _process_redelivered(self, batch: Sequence[Inbound],
-                             keepalive: Callable[[], None] | None) -> list[Outcome]:
-        """Redelivered notifications come back after a crash (or a requeue).
-
-        Each is handled alone, between a durable attempt count and its
-        removal: if one of them kills the listener, only its own count is
-        left raised, and after max_delivery_attempts it is quarantined
-        without being decoded or handled again. Outages do not count: the
-        count is removed whenever handling ends, whatever the outcome.
-        """
-        assert self.attempts is not None
-        attempts = self.attempts
-        outcomes: list[Outcome] = [Outcome.RETRY] * len(batch)
-        fresh = [i for i, item in enumerate(batch) if not item.redelivered]
-        for i, outcome in zip(fresh, self._process([batch[i] for i in fresh], keepalive)):
-            outcomes[i] = outcome
-        for i, item in enumerate(batch):
-            if not item.redelivered:
-                continue
-            raw = (envelope.body_bytes(item.body) if item.body is not None
-                   else envelope.encode_oslo(item.decoded or {}))
-            key = envelope.body_key(raw)
-            count: list[int] = []
-            if not self.holder.run([("delivery attempts",
-                                     lambda k=key, c=count: c.append(attempts.begin_attempt(k)))],
-                                   keepalive):
-                break  # storage is down and we are stopping: the rest is requeued
-            if count[0] > self.max_attempts:
-                rejection = self._rejection(
-                    item, None, "poison",
-                    f"delivered {count[0]} times and the listener stopped each time while "
-                    "handling it; quarantined without being handled again", self.clock())
-                LOG.error("Notification %s killed the listener %d times: quarantined as "
-                          "poison", rejection.dedupe_key, count[0] - 1)
-                done = self.holder.run([("quarantine",
-                                         lambda r=rejection: self.quarantine.record([r]))],
-                                       keepalive)
-                outcomes[i] = Outcome.REJECTED if done else Outcome.RETRY
-                self.metrics.outcomes([outcomes[i]], ["poison"] if done else [])
-            else:
-                outcomes[i] = self._process([item], keepalive)[0]
-            self.holder.run([("delivery attempts", lambda k=key: attempts.end_attempt(k))],
-                            keepalive)
-        return outcomes
+    def _poison(self, item: Inbound, count: int) -> Rejection:
+        return self._rejection(
+            item, None, "poison", f"delivered {count} times and the listener stopped each "
+            "time while handling it; quarantined without being handled again", self.clock())
 
     def _process(self, batch: Sequence[Inbound], keepalive: Callable[[], None] | None
                  ) -> list[Outcome]:
@@ -225,7 +168,7 @@ class Pipeline:
                     outcomes[i] = Outcome.IGNORED
                     if LOG.isEnabledFor(logging.DEBUG):
                         LOG.debug("Ignored %s (%s): no mapping rule applies", n.message_id,
-                                  _safe(n.event_type))
+                                  excerpt(n.event_type))
                     continue
                 n = routed
                 message = validator.accept(n, received_at)
@@ -304,13 +247,15 @@ class Pipeline:
     def _resolve_roots(self, messages: list[UserMessage],
                        keepalive: Callable[[], None] | None) -> bool:
         """Complete event trees; False if storage is down and we stop."""
-        asked, stored = trees.to_look_up(messages), {}
+        asked = trees.to_look_up(messages)
+        stored: dict[str, str] | None = {}
         if asked and self.trees is not None:
             lookup = self.trees
-            if not self.holder.run([("event trees",
-                                     lambda: stored.update(lookup.roots(asked)))], keepalive):
+            done, stored = self.holder.call("event trees", lambda: lookup.roots(asked),
+                                            keepalive)
+            if not done:
                 return False
-        trees.resolve(messages, stored)
+        trees.resolve(messages, stored or {})
         return True
 
     def _decode(self, item: Inbound) -> Notification:
@@ -320,22 +265,4 @@ class Pipeline:
 
     def _rejection(self, item: Inbound, n: Notification | None, code: str, detail: str,
                    received_at: datetime.datetime, **known: str | None) -> Rejection:
-        raw = (envelope.body_bytes(item.body) if item.body is not None
-               else envelope.encode_oslo(item.decoded or {}))
-        payload = n.payload if n is not None and type(n.payload) is dict else {}
-        context = n.context if n is not None else {}
-        message_id = known.get("message_id") or (n.message_id if n is not None else None)
-        return Rejection(
-            dedupe_key=message_id or envelope.body_key(raw),
-            code=code,
-            detail=detail,
-            message_id=message_id,
-            event_id=known.get("event_id") or _safe(payload.get("event_id")),
-            project_id=known.get("project_id") or _safe(
-                payload.get("project_id") or context.get("project_id") or context.get("tenant")),
-            publisher_id=known.get("publisher_id") or _safe(n.publisher_id if n else None),
-            event_type=_safe(n.event_type if n else None),
-            received_at=received_at,
-            raw_body=raw[: self.body_cap],
-            raw_size=len(raw),
-        )
+        return quarantine.rejection(item, n, code, detail, received_at, self.body_cap, **known)

@@ -114,7 +114,7 @@ def build(raw: Iterable[tuple[Any, str]], catalogue: Catalogue) -> RuleSet:
     for i, (item, source) in enumerate(raw, 1):
         name = item.get("name") if isinstance(item, dict) else None
         label = f"{source}: rule {name if isinstance(name, str) else f'#{i}'}"
-        if not name_ok(name):
+        if not name_ok(name) or not isinstance(name, str):
             problems.append(f"{label}: name is required: lowercase a-z 0-9 . _ -, "
                             "at most 100 characters")
             continue

@@ -164,7 +164,8 @@ class Rule:
                 payload[name] = value
         if "project_id" not in payload:
             raise self._missing("project_id", self.fields["project_id"])
-        context = {k: n.context[k] for k in ("session_id", "active_claim") if k in n.context}
+        context: dict[str, Any] = {k: n.context[k] for k in ("session_id", "active_claim")
+                                   if k in n.context}
         return Notification(n.message_id, n.publisher_id, n.event_type, n.priority,
                             n.timestamp, payload, context, rule=self.name)
 

@@ -15,7 +15,9 @@ from typing import Any
 
 from oslo_config import cfg
 
-from collector.catalogue import STEP_TYPES, Catalogue
+from collector import patterns
+from collector.catalogue import STEP_TYPES, Catalogue, Entry
+from collector.envelope import CONTEXT_FALLBACKS
 from collector.exceptions import InvalidNotification
 from collector.model import Notification, StepReport, UserMessage
 from collector.params import ParamError
@@ -42,41 +44,37 @@ OPTS = [
     ),
 ]
 
-# Identifiers copied into user-visible columns: keystone ids, request ids
-# (``req-<uuid>``), resource ids. No spaces, quotes, markup or controls.
-_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*", re.ASCII)
+# Identifiers copied into user-visible columns (keystone ids, request ids
+# ``req-<uuid>``, resource ids): no spaces, quotes, markup or controls.
 _FIELD_LIMITS = {"project_id": 64, "user_id": 64, "request_id": 128, "resource_uuid": 64}
-_CONTEXT_FALLBACKS = {
-    "project_id": ("project_id", "tenant", "project"),
-    "user_id": ("user_id", "user"),
-    "request_id": ("request_id",),
-    "resource_uuid": ("resource_uuid",),
-}
-
-
-_ident_match = _IDENT.fullmatch
-_PUBLISHER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,254}", re.ASCII).fullmatch
-
-
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
 
 def _uuid_field(payload: dict[str, Any], name: str) -> str | None:
     """An optional message id given by the emitter (its own id, so that it
     can name it as the parent of later events): a canonical UUID."""
-    value = payload[name]
+    value: str | None = payload[name]
     if value is None:
         return None
-    if type(value) is not str or _UUID.fullmatch(value.lower()) is None:
+    if not patterns.fits(patterns.UUID, value, 36):
         raise InvalidNotification("bad_field", f"{name} {excerpt(value)} is not a UUID")
     return value.lower()
 
 
-def _operator_only(value: Any, limit: int) -> str | None:
-    """Context identifiers kept for operators: stored when plain, else not."""
-    if type(value) is str and len(value) <= limit and _ident_match(value):
-        return value
-    return None
+def _operator_only(value: Any, limit: int,
+                   pattern: re.Pattern[str] = patterns.IDENTIFIER) -> str | None:
+    """Identifiers kept for operators: stored when plain, else not."""
+    return value if patterns.fits(pattern, value, limit) else None
+
+
+def _tree(payload: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """(id, parent_id, root_id): the event-model fields, all optional (and
+    absent from most notifications, which then cost nothing here)."""
+    message_id = (_uuid_field(payload, "id") if "id" in payload else None) or new_id()
+    parent_id = _uuid_field(payload, "parent_id") if "parent_id" in payload else None
+    root_id = _uuid_field(payload, "root_id") if "root_id" in payload else None
+    if root_id is None and parent_id is None:
+        root_id = message_id  # the first event of its own chain
+    return message_id, parent_id, root_id
 
 
 def new_id() -> str:
@@ -92,20 +90,20 @@ def _field(n: Notification, name: str) -> str | None:
     value = n.payload.get(name)
     if value is None:
         context = n.context
-        for key in _CONTEXT_FALLBACKS[name]:
+        for key in CONTEXT_FALLBACKS[name]:
             value = context.get(key)
             if value is not None:
                 break
         else:
             return None
     limit = _FIELD_LIMITS[name]
-    if type(value) is not str or len(value) > limit or _ident_match(value) is None:
+    if not patterns.fits(patterns.IDENTIFIER, value, limit):
         raise InvalidNotification(
             "bad_field",
             f"{name} {excerpt(value)} is not an identifier of at most {limit} characters "
             "(A-Z a-z 0-9 . _ : @ -)",
         )
-    return value
+    return str(value)
 
 
 def parse_timestamp(value: Any) -> datetime.datetime:
@@ -136,49 +134,24 @@ class Validator:
         return cls(catalogue, conf.collector.message_ttl, conf.collector.max_clock_skew)
 
     def accept(self, n: Notification, received_at: datetime.datetime) -> UserMessage:
+        """The user message ``n`` becomes, or :class:`InvalidNotification`."""
         payload = n.payload
         if type(payload) is not dict:
             raise InvalidNotification("bad_envelope", "payload is not a JSON object")
-        event_id = payload.get("event_id")
-        if event_id is None or event_id == "":
-            raise InvalidNotification("missing_field", "payload has no event_id")
-        entry = self.catalogue.get(event_id) if type(event_id) is str else None
-        if entry is None:
-            raise InvalidNotification(
-                "unknown_event_id", f"event_id {excerpt(event_id)} is not in the catalogue"
-            )
-
+        entry = self._entry(payload)
         project_id = _field(n, "project_id")
         if project_id is None:
             raise InvalidNotification(
                 "missing_field", "no project_id in the payload or the context"
             )
-        resource_type = payload.get("resource_type")
-        if resource_type is not None and (
-            type(resource_type) is not str or resource_type.lower() != entry.resource_type
-        ):
-            raise InvalidNotification(
-                "resource_type_mismatch",
-                f"resource_type {excerpt(resource_type)} is not {entry.resource_type!r} "
-                f"as catalogued for {entry.event_id}",
-            )
-
         text = entry.template.render(self._params(entry.event_id, entry.params, payload))
         created_at = self._created_at(n.timestamp, received_at)
-        publisher = n.publisher_id
-        # optional event-model fields: nothing to do when absent (most are)
-        message_id = (_uuid_field(payload, "id") if "id" in payload else None) or new_id()
-        parent_id = _uuid_field(payload, "parent_id") if "parent_id" in payload else None
-        root_id = _uuid_field(payload, "root_id") if "root_id" in payload else None
-        if root_id is None and parent_id is None:
-            root_id = message_id  # the first event of its own chain
-        context = n.context
-        session = context.get("session_id")
-        claim = context.get("active_claim")
+        message_id, parent_id, root_id = _tree(payload)
         step = self._step(payload) if "step" in payload else None
         resource_uuid = _field(n, "resource_uuid")
         if step is not None and resource_uuid is None:
             raise InvalidNotification("bad_field", "a step report needs a resource_uuid")
+        session, claim = n.context.get("session_id"), n.context.get("active_claim")
         return UserMessage(
             id=message_id,
             message_id=n.message_id,
@@ -191,7 +164,7 @@ class Validator:
             message_level=entry.level,
             user_message=text,
             # operators only; kept when it is a plain identifier
-            publisher_id=publisher if publisher and _PUBLISHER(publisher) else None,
+            publisher_id=_operator_only(n.publisher_id, 255, patterns.PUBLISHER),
             created_at=created_at,
             expires_at=created_at + self.ttl,
             event_type=entry.event_type,
@@ -203,6 +176,28 @@ class Validator:
             step=step,
             last_seen_at=created_at,
         )
+
+    def _entry(self, payload: dict[str, Any]) -> Entry:
+        """The catalogue entry the payload names (and, if it says one, of
+        the resource type it says)."""
+        event_id = payload.get("event_id")
+        if event_id is None or event_id == "":
+            raise InvalidNotification("missing_field", "payload has no event_id")
+        entry = self.catalogue.get(event_id) if type(event_id) is str else None
+        if entry is None:
+            raise InvalidNotification(
+                "unknown_event_id", f"event_id {excerpt(event_id)} is not in the catalogue"
+            )
+        resource_type = payload.get("resource_type")
+        if resource_type is not None and (
+            type(resource_type) is not str or resource_type.lower() != entry.resource_type
+        ):
+            raise InvalidNotification(
+                "resource_type_mismatch",
+                f"resource_type {excerpt(resource_type)} is not {entry.resource_type!r} "
+                f"as catalogued for {entry.event_id}",
+            )
+        return entry
 
     def _step(self, payload: dict[str, Any]) -> StepReport:
         """Progress of a long operation: sanctioned step names only."""

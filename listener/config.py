@@ -37,6 +37,7 @@ class HeraldConfigOpts(cfg.ConfigOpts):
 
     def _pre_setup(self, *args: Any, **kwargs: Any) -> Any:
         result = super()._pre_setup(*args, **kwargs)
+        assert self._oparser is not None  # made by _pre_setup
         self._oparser.formatter_class = argparse.RawDescriptionHelpFormatter
         return result
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import threading
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from oslo_config import cfg
 from stevedore import driver
@@ -179,8 +179,10 @@ def choose(conf: cfg.ConfigOpts) -> str:
 def load(conf: cfg.ConfigOpts, pipeline: Pipeline, stop: threading.Event) -> Intake:
     name = choose(conf)
     try:
-        mgr = driver.DriverManager(NAMESPACE, name, invoke_on_load=True,
-                                   invoke_args=(conf, pipeline, stop))
+        mgr: driver.DriverManager[Any] = driver.DriverManager(
+            NAMESPACE, name, invoke_on_load=True, invoke_args=(conf, pipeline, stop))
     except Exception as exc:
         raise ConfigurationError(f"cannot load intake {name!r}: {exc}") from exc
-    return mgr.driver
+    loaded = mgr.driver
+    assert isinstance(loaded, Intake)
+    return loaded

@@ -23,8 +23,6 @@ from collector.model import Inbound, Outcome
 from listener import intake, rabbit
 
 LOG = logging.getLogger(__name__)
-# py-amqp needs a check at least twice per heartbeat interval (>= 10 s)
-HEARTBEAT_CHECK_INTERVAL = 0.5
 
 
 class KombuIntake(intake.Intake):
@@ -38,6 +36,11 @@ class KombuIntake(intake.Intake):
         self.batch_timeout = self.conf.listener.batch_timeout
         self.batch_min_wait = self.conf.listener.batch_min_wait
         self._mismatches: set[tuple[str, str]] = set()
+        # as oslo's rabbit driver: check heartbeats heartbeat_rate times per
+        # heartbeat_timeout_threshold (not per frame: that cost ~8 % of a
+        # worker); 0 disables heartbeats
+        heartbeat, self.heartbeat_rate = self.rabbit.heartbeat, self.rabbit.heartbeat_rate
+        self.heartbeat_interval = heartbeat / self.heartbeat_rate if heartbeat else None
 
     def run(self) -> None:
         delay = self.rabbit.retry_interval
@@ -103,9 +106,9 @@ class KombuIntake(intake.Intake):
             except TimeoutError:
                 idle = True
             now = monotonic()
-            if now >= next_heartbeat:  # not per frame: it cost ~8% of a worker
-                conn.heartbeat_check()
-                next_heartbeat = now + HEARTBEAT_CHECK_INTERVAL
+            if self.heartbeat_interval is not None and now >= next_heartbeat:
+                conn.heartbeat_check(rate=self.heartbeat_rate)
+                next_heartbeat = now + self.heartbeat_interval
             if pending and (len(pending) >= batch_size or now - first >= batch_timeout
                             or (idle and now - first >= min_wait)):
                 self._flush(conn, channel, pending, tags)
@@ -138,7 +141,7 @@ class KombuIntake(intake.Intake):
 
     def _handle(self, conn: kombu.Connection, channel: Any, batch: list[Inbound],
                 batch_tags: list[int]) -> None:
-        outcomes = self.pipeline.process(batch, keepalive=lambda: self._keepalive(conn))
+        outcomes = self.pipeline.process(batch, keepalive=lambda: self.keepalive(conn))
         retry = sum(o is Outcome.RETRY for o in outcomes)
         if not retry:
             channel.basic_ack(batch_tags[-1], multiple=True)
@@ -151,13 +154,15 @@ class KombuIntake(intake.Intake):
                 else:
                     channel.basic_ack(tag)
 
-    @staticmethod
-    def _keepalive(conn: kombu.Connection) -> None:
+    def keepalive(self, conn: kombu.Connection) -> None:
+        """While a batch is held: keep reading frames (py-amqp only counts
+        heartbeats on frames it reads) and answer heartbeats."""
         try:
             conn.drain_events(timeout=0.05)
         except TimeoutError:
             pass
-        conn.heartbeat_check()
+        if self.heartbeat_interval is not None:
+            conn.heartbeat_check(rate=self.heartbeat_rate)
 
     # -- declarations ---------------------------------------------------------
     def _declare(self, conn: kombu.Connection) -> tuple[Any, list[str]]:

@@ -186,7 +186,7 @@ def serve(conf: cfg.ConfigOpts, path: str) -> Any:
             return multiprocess.MultiProcessCollector(None, path).collect()
 
     registry = p.CollectorRegistry()
-    registry.register(Collector())  # type: ignore[arg-type]
+    registry.register(Collector())
     server, _thread = p.start_http_server(conf.metrics.port, conf.metrics.host, registry)
     LOG.info("Serving metrics on http://%s:%d/metrics", conf.metrics.host, conf.metrics.port)
     return server

@@ -20,7 +20,7 @@ import amqp
 import kombu
 from oslo_config import cfg
 
-from collector import versioned
+from collector import catalogue, versioned
 from collector.dispatcher import Dispatcher, Refusal
 from collector.exceptions import DispatchError
 from collector.model import UserMessage
@@ -35,7 +35,6 @@ OPTS = [
     cfg.StrOpt("publisher_id", default="herald",
                help="publisher_id of the republished notifications."),
 ]
-PRIORITY = {"ERROR": "error", "WARNING": "warn", "INFO": "info"}
 
 
 class MessagingDispatcher(Dispatcher):
@@ -77,7 +76,7 @@ class MessagingDispatcher(Dispatcher):
                 self._producer = kombu.Producer(self._conn)
             declared = set()
             for m in messages:
-                priority = PRIORITY[m.message_level]
+                priority = catalogue.PRIORITY[m.message_level]
                 queue = self._queue(priority)
                 self._producer.publish(  # waits for the broker's confirm
                     self._body(m), exchange=self.exchange, routing_key=queue.routing_key,

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from importlib import metadata
+from typing import Any
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -39,5 +40,7 @@ def get_connection(conf: cfg.ConfigOpts, url: str | None = None,
         raise ConfigurationError(
             f"[database] connection: herald has no storage back end for {scheme}:// "
             "(sqlite, postgresql and mysql/mariadb are supported)")
-    plugin = driver.DriverManager(NAMESPACE, scheme, invoke_on_load=False).driver
-    return plugin(conf, url, create=create)
+    manager: driver.DriverManager[Any] = driver.DriverManager(
+        NAMESPACE, scheme, invoke_on_load=False)
+    store: Connection = manager.driver(conf, url, create=create)
+    return store

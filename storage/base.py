@@ -64,6 +64,10 @@ class Connection(abc.ABC):
     def upgrade(self) -> None:
         """Create or migrate the schema to this code's revision."""
 
+    @abc.abstractmethod
+    def schema_revision(self) -> str | None:
+        """The schema revision the database is at (None: no schema)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

@@ -67,7 +67,8 @@ def compile_row(columns: tuple[str, ...], expr: Callable[[str, str, bool], str],
     source = f"def row(m):\n    return {head}{sep.join(parts)}{tail}\n"
     namespace = dict(env)
     exec(compile(source, f"<row {', '.join(columns)}>", "exec"), namespace)  # noqa: S102
-    return namespace["row"]  # type: ignore[no-any-return]
+    row: Callable[[Any], Any] = namespace["row"]
+    return row
 
 
 def needs_escaping(batch: Sequence[Any], columns: tuple[str, ...],
@@ -165,7 +166,7 @@ class PsycopgCopy(_TempTableCopy):
         copy_sql = f"COPY {TEMP} ({cols}) FROM STDIN (FORMAT BINARY)"
         values = self.values(columns)
         try:
-            cursor = conn.connection.driver_connection.cursor()
+            cursor = _driver_cursor(conn)
             self._temp_table(conn, cursor)
             with cursor.copy(copy_sql) as copy:
                 copy.set_types([_pg_type(messages.c[c].type) for c in columns])
@@ -214,7 +215,7 @@ class Psycopg2Copy(_TempTableCopy):
         escaped = needs_escaping(batch, columns, _COPY_SPECIAL)
         text = "".join(map(self.values(columns, escaped), batch))
         try:
-            cursor = conn.connection.driver_connection.cursor()
+            cursor = _driver_cursor(conn)
             self._temp_table(conn, cursor)
             cursor.copy_expert(copy_sql, io.StringIO(text))
             cursor.execute(self.merge(cols))
@@ -293,6 +294,13 @@ class SQLiteExecutemany(BulkInsert):
             f"({', '.join('?' * len(columns))}) ON CONFLICT (message_id) DO NOTHING",
             list(map(self.values(columns), batch)))
         return result.rowcount
+
+
+def _driver_cursor(conn: sa.Connection) -> Any:
+    """A cursor of the driver's own connection (for COPY)."""
+    driver_connection = conn.connection.driver_connection
+    assert driver_connection is not None
+    return driver_connection.cursor()
 
 
 def _pg_type(column_type: sa.types.TypeEngine[Any]) -> str:

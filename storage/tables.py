@@ -7,6 +7,8 @@ message always fits. Timestamps are naive UTC.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
@@ -22,7 +24,7 @@ metadata = sa.MetaData(naming_convention=NAMING)
 DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 # Rejected bodies may exceed BLOB's 64 KiB when an operator raises the cap.
 Blob = sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
-MYSQL_ARGS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
+MYSQL_ARGS: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
               "mariadb_engine": "InnoDB", "mariadb_charset": "utf8mb4"}
 
 messages = sa.Table(
@@ -92,7 +94,8 @@ rejected_notifications = sa.Table(
 )
 
 # Deliveries being handled one at a time after a redelivery: a row outlives
-# its handling only when the listener died meanwhile (see collector.attempts).
+# its handling only when the listener died meanwhile (see storage.attempts and
+# the redelivery path of collector.pipeline).
 delivery_attempts = sa.Table(
     "delivery_attempts",
     metadata,

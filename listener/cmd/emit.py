@@ -127,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 emitter.emit({}, entry.event_id, params, **fields)
             print(f"published {len(cat)} notifications (one per catalogue entry)")
         else:
-            entry = cat.get(conf.event_id)
-            params = parse_params(entry, conf.param) if entry else {}
+            found = cat.get(conf.event_id)
+            params = parse_params(found, conf.param) if found else {}
             message = emitter.emit({}, conf.event_id, params, **fields)
             print(f"published {message.id}: {message.user_message}")
     except HeraldError as exc:

@@ -77,13 +77,13 @@ def _json_default(value: Any) -> str:
 def db_upgrade(conf: cfg.ConfigOpts) -> int:
     store = storage.get_connection(conf, create=True)  # the only command that may create one
     store.upgrade()
-    print(f"database schema at revision {migration.current(store.engine)}")
+    print(f"database schema at revision {store.schema_revision()}")
     return 0
 
 
 def db_version(conf: cfg.ConfigOpts) -> int:
     store = storage.get_connection(conf)
-    print(f"current: {migration.current(store.engine) or '(empty)'}\nneeded:  {migration.head()}")
+    print(f"current: {store.schema_revision() or '(empty)'}\nneeded:  {migration.head()}")
     return 0
 
 
@@ -93,7 +93,9 @@ def catalogue_list(conf: cfg.ConfigOpts) -> int:
         print(json.dumps(rows, indent=2))
     else:
         for r in rows:
-            params = ", ".join(f"{k}: {v}" for k, v in r["params"].items())
+            spec = r["params"]
+            assert isinstance(spec, dict)
+            params = ", ".join(f"{k}: {v}" for k, v in spec.items())
             print(f"{r['event_id']}  [{r['level']}, {r['resource_type']}]\n"
                   f"    {r['template']}\n    params: {params or '-'}")
     return 0

@@ -91,8 +91,8 @@ class FakeConnection:
                 cb(Delivery(step))
                 return
 
-    def heartbeat_check(self):
-        pass
+    def heartbeat_check(self, rate=2):
+        self.log.append(("heartbeat", rate))
 
 
 class RecordingPipeline:
@@ -224,3 +224,27 @@ def test_a_refused_login_is_retried_not_a_crash(intake_for, monkeypatch, caplog)
     intake.run()  # returns when stopped: no exception escapes
     assert len(attempts) == 2
     assert "ACCESS_REFUSED" in caplog.text
+
+
+@pytest.mark.parametrize("threshold, rate, interval", [(60, 3, 20.0), (30, 2, 15.0),
+                                                       (0, 3, None)])
+def test_heartbeats_are_checked_as_oslo_settings_say(intake_for, threshold, rate, interval):
+    """[oslo_messaging_rabbit] heartbeat_timeout_threshold / heartbeat_rate,
+    as oslo's driver reads them; 0 turns heartbeats off."""
+    p = RecordingPipeline()
+    intake = intake_for(p)
+    intake.conf.set_override("heartbeat_timeout_threshold", threshold,
+                             group="oslo_messaging_rabbit")
+    intake.conf.set_override("heartbeat_rate", rate, group="oslo_messaging_rabbit")
+    intake = KombuIntake(intake.conf, p, intake.stop)
+    assert intake.heartbeat_interval == interval
+    conn = FakeConnection([1, "idle", "idle", "stop"], intake.stop)
+    intake._consume(conn, "test-broker")
+    beats = [e for e in conn.log if e[0] == "heartbeat"]
+    if interval is None:
+        assert beats == []
+    else:  # checked once at the start, then not again within the interval
+        assert beats == [("heartbeat", rate)]
+    intake.keepalive(conn)
+    assert [e for e in conn.log if e[0] == "heartbeat"] == beats + (
+        [] if interval is None else [("heartbeat", rate)])
