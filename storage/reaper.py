@@ -12,6 +12,7 @@ import datetime
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -51,8 +52,8 @@ OPTS = [
 ]
 
 
-def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[str]],
-                  key: sa.Column[str], isolation: str | None) -> list[str]:
+def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[Any]],
+                  key: sa.Column[Any], isolation: str | None) -> list[Any]:
     """One transaction; a lost lock race (deadlock, lock wait) is retried."""
     for attempt in range(1, DEADLOCK_RETRIES + 1):
         try:
@@ -60,7 +61,8 @@ def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[str]
                 if isolation:
                     conn = conn.execution_options(isolation_level=isolation)
                 with conn.begin():
-                    ids: list[str] = [str(i) for i in conn.execute(pick).scalars()]
+                    # as the key's type: rejected_notifications' ids are integers
+                    ids = list(conn.execute(pick).scalars())
                     if ids:
                         conn.execute(sa.delete(table).where(key.in_(ids)))
                 return ids
