@@ -29,6 +29,9 @@ USER_FIELDS = ("id", "project_id", "request_id", "event_id", "event_type", "cate
 MESSAGE_FILTERS = ("resource_type", "resource_uuid", "event_id", "event_type", "category",
                    "message_level", "request_id", "user_id", "parent_id", "root_id",
                    "step_id")
+#: what a page may be sorted by (ties broken by created_at, then id)
+SORT_KEYS = ("created_at", "id", "expires_at", "last_seen_at", "event_id", "event_type",
+             "category", "message_level", "resource_type", "resource_uuid", "request_id")
 
 
 @dataclasses.dataclass(slots=True)
@@ -101,10 +104,12 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,
                       newest_first: bool = True, since: datetime.datetime | None = None,
-                      **filters: str) -> list[dict[str, Any]]:
-        """One page of a project's live messages; ``marker`` is the ``id``
-        of the last message of the previous page (:class:`InvalidMarker`
-        if it is not a live message of ``project_id``)."""
+                      before: datetime.datetime | None = None, sort_key: str = "created_at",
+                      offset: int = 0, **filters: str) -> list[dict[str, Any]]:
+        """One page of a project's live messages, sorted by ``sort_key``
+        (:data:`SORT_KEYS`); ``marker`` is the ``id`` of the last message
+        of the previous page (:class:`InvalidMarker` if it is not a live
+        message of ``project_id``)."""
 
     @abc.abstractmethod
     def get_message(self, project_id: str, message_id: str) -> dict[str, Any] | None:
@@ -113,6 +118,20 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def delete_message(self, project_id: str, message_id: str) -> bool:
         """Delete one message of ``project_id``; False if there was none."""
+
+    # -- the same for administrators: every project ---------------------------
+    @abc.abstractmethod
+    def list_messages_of_all_projects(self, **page: Any) -> list[dict[str, Any]]:
+        """:meth:`list_messages` across projects (an API calls it only for
+        administrators who ask for every project)."""
+
+    @abc.abstractmethod
+    def get_message_of_any_project(self, message_id: str) -> dict[str, Any] | None:
+        """:meth:`get_message` for administrators."""
+
+    @abc.abstractmethod
+    def delete_message_of_any_project(self, message_id: str) -> bool:
+        """:meth:`delete_message` for administrators."""
 
     # -- operators ------------------------------------------------------------
     @abc.abstractmethod

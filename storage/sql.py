@@ -182,22 +182,47 @@ class SQLConnection(Connection):
     # -- reads ------------------------------------------------------------------
     def list_messages(self, project_id: str, *, limit: int = 50, marker: str | None = None,
                       newest_first: bool = True, since: datetime.datetime | None = None,
-                      **filters: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return reads.list_messages(conn, project_id, utcnow(), limit=limit, marker=marker,
-                                       newest_first=newest_first, since=since, filters=filters)
+                      before: datetime.datetime | None = None, sort_key: str = "created_at",
+                      offset: int = 0, **filters: str) -> list[dict[str, Any]]:
+        if not isinstance(project_id, str) or not project_id:
+            raise ValueError("a project_id is required for every user-facing read")
+        page = reads.Page(limit=limit, marker=marker, sort_key=sort_key,
+                          ascending=not newest_first, offset=offset, since=since, before=before,
+                          filters=filters)
+        with engines.database_errors(), self.engine.connect() as conn:
+            return reads.list_messages(conn, project_id, utcnow(), page)
 
     def get_message(self, project_id: str, message_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
+        if not isinstance(project_id, str) or not project_id:
+            raise ValueError("a project_id is required for every user-facing read")
+        with engines.database_errors(), self.engine.connect() as conn:
             return reads.get_message(conn, project_id, message_id, utcnow())
 
     def delete_message(self, project_id: str, message_id: str) -> bool:
-        with self.engine.begin() as conn:
+        if not isinstance(project_id, str) or not project_id:
+            raise ValueError("a project_id is required for every user-facing delete")
+        with engines.database_errors(), self.engine.begin() as conn:
             return reads.delete_message(conn, project_id, message_id)
+
+    def list_messages_of_all_projects(self, **page: Any) -> list[dict[str, Any]]:
+        newest_first = page.pop("newest_first", True)
+        limits = {k: page.pop(k) for k in ("limit", "marker", "sort_key", "offset", "since",
+                                           "before") if k in page}
+        with engines.database_errors(), self.engine.connect() as conn:
+            return reads.list_messages(conn, None, utcnow(), reads.Page(
+                ascending=not newest_first, filters=page, **limits))
+
+    def get_message_of_any_project(self, message_id: str) -> dict[str, Any] | None:
+        with engines.database_errors(), self.engine.connect() as conn:
+            return reads.get_message(conn, None, message_id, utcnow())
+
+    def delete_message_of_any_project(self, message_id: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return reads.delete_message(conn, None, message_id)
 
     def list_rejected(self, *, limit: int = 50, code: str | None = None,
                       with_body: bool = False) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with engines.database_errors(), self.engine.connect() as conn:
             return reads.list_rejected(conn, limit=limit, code=code, with_body=with_body)
 
     # -- reaping ------------------------------------------------------------------
@@ -216,7 +241,7 @@ class SQLConnection(Connection):
                            rejected_notifications.c.received_at, older_than, batch_size)
 
     def list_steps(self, project_id: str, resource_uuid: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with engines.database_errors(), self.engine.connect() as conn:
             return progress.list_steps(conn, project_id, resource_uuid)
 
     def reap_step_events(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:

@@ -63,6 +63,8 @@ messages = sa.Table(
     sa.Column("fold_key", sa.String(64), unique=True),
     # the read API: one project, newest first, keyset pagination on (created_at, id)
     sa.Index(None, "project_id", "created_at", "id"),
+    # the same across projects (administrators' all_tenants pages)
+    sa.Index(None, "created_at", "id"),
     # the reaper: oldest expiry first
     sa.Index(None, "expires_at"),
     # "all messages of this conversation", "children of this message"

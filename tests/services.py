@@ -132,6 +132,11 @@ def stop_mariadb() -> None:
     subprocess.run(["mariadb-admin", "-uroot", "-h127.0.0.1", "shutdown"], check=True,
                    capture_output=True)
     wait_until(lambda: not port_open(3306), 60, "MariaDB to stop")
+    # the port closes before the process exits; a start meanwhile would find
+    # it still there and do nothing (start-stop-daemon --oknodo)
+    wait_until(lambda: subprocess.run(["pgrep", "-x", "mariadbd"],
+                                      capture_output=True).returncode != 0,
+               60, "the MariaDB process to exit")
 
 
 def start_mariadb() -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from collector.exceptions import SchemaOutOfDate, StorageUnavailable
 from collector.model import Rejection, UserMessage, utcnow
 from storage import get_connection, migration
-from storage.base import USER_FIELDS, InvalidMarker
+from storage.base import SORT_KEYS, USER_FIELDS, InvalidMarker
 from storage.tables import messages, rejected_notifications
 from storage.writes import MESSAGE_COLUMNS, REJECTION_COLUMNS
 from tests import services
@@ -171,6 +171,36 @@ class TestProjectScopedReads:
         assert [m["created_at"] for m in seen] == sorted(
             (m["created_at"] for m in seen), reverse=True)
         assert len({m["id"] for m in seen}) == 25
+
+    @pytest.mark.parametrize("key", SORT_KEYS)
+    def test_pages_of_every_sort_key_and_direction(self, store, key):
+        """Ties, NULLs (sorted as the empty string, or the epoch for times)
+        and equal times: every page follows the last one, nothing twice."""
+        rows = [msg(i, "proj-s", created=BASE + datetime.timedelta(seconds=i // 3),
+                    event_id=f"EV_{i % 4}", request_id=None if i % 5 == 0 else f"req-{i % 6}",
+                    event_type=None if i % 2 else "volume.delete.failed",
+                    category=None if i % 3 == 0 else "action",
+                    last_seen_at=None if i % 4 == 0 else BASE + datetime.timedelta(
+                        seconds=i % 7),
+                    message_level=("ERROR", "WARNING", "INFO")[i % 3],
+                    resource_uuid=f"vol-{i % 5}") for i in range(40)]
+        store.insert_messages(rows)
+        floor = {"last_seen_at": datetime.datetime(1970, 1, 1)}.get(key, "")
+
+        def order(m):
+            value = getattr(m, key)
+            return (floor if value is None else value, m.created_at, m.id)
+
+        for newest_first in (True, False):
+            seen, marker = [], None
+            while page := store.list_messages("proj-s", limit=6, marker=marker, sort_key=key,
+                                              newest_first=newest_first):
+                seen += [m["id"] for m in page]
+                marker = page[-1]["id"]
+            assert seen == [m.id for m in sorted(rows, key=order, reverse=newest_first)]
+            by_offset = store.list_messages("proj-s", limit=6, offset=12, sort_key=key,
+                                            newest_first=newest_first)
+            assert [m["id"] for m in by_offset] == seen[12:18]
 
     def test_oldest_first(self, filled):
         page = filled.list_messages("proj-a", limit=3, newest_first=False)
