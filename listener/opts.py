@@ -10,6 +10,7 @@ import itertools
 
 from oslo_config import cfg
 
+import api.app
 import collector.catalogue
 import collector.dispatcher
 import collector.filters
@@ -59,6 +60,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,
                                          storage.folding.OPTS))),
+        *api.app.list_opts(),
     ]
 
 

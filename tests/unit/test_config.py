@@ -30,6 +30,17 @@ def test_sample_config_is_current(tmp_path):
         "run: tox -e genconfig"
 
 
+def test_sample_policy_is_current(tmp_path):
+    """etc/herald/policy.yaml.sample is oslopolicy-sample-generator's output."""
+    out = tmp_path / "policy"
+    subprocess.run([sys.executable, "-c", "from oslo_policy import generator; "
+                    "generator.generate_sample()",
+                    "--config-file", str(ROOT / "etc/herald/herald-policy-generator.conf"),
+                    "--output-file", str(out)], check=True, cwd=ROOT, timeout=120)
+    assert out.read_text() == (ROOT / "etc/herald/policy.yaml.sample").read_text(), \
+        "run: tox -e genpolicy"
+
+
 def test_sample_shows_herald_defaults_for_library_options():
     sample = (ROOT / "etc/herald/herald.conf.sample").read_text()
     assert "#rabbit_qos_prefetch_count = 1000\n" in sample

@@ -1,0 +1,87 @@
+"""Messages as Cinder's view builder shows them, plus herald's own keys.
+
+Cinder's keys (``id``, ``event_id``, ``user_message``, ``message_level``,
+``created_at``, ``guaranteed_until``, ``request_id``, ``resource_type``,
+``resource_uuid``, ``links``) come first; herald's event model adds
+``event_type``, ``category``, ``count``, ``last_seen_at``, ``parent_id`` and
+``root_id``. Never the publisher, the session or the claim.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import webob
+
+from api import microversion
+
+TIME = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def _time(value: datetime.datetime | None) -> str | None:
+    return None if value is None else value.strftime(TIME)
+
+
+def _links(req: webob.Request, project_id: str, message_id: str) -> list[dict[str, str]]:
+    base = req.application_url  # the host and the path the API is mounted at
+    return [{"href": f"{base}/v3/{project_id}/messages/{message_id}", "rel": "self"},
+            {"href": f"{base}/{project_id}/messages/{message_id}", "rel": "bookmark"}]
+
+
+def message(req: webob.Request, row: dict[str, Any]) -> dict[str, Any]:
+    out = {
+        "id": row["id"],
+        "event_id": row["event_id"],
+        "user_message": row["user_message"],
+        "message_level": row["message_level"],
+        "created_at": _time(row["created_at"]),
+        "guaranteed_until": _time(row["expires_at"]),
+        "request_id": row["request_id"],
+        "links": _links(req, row["project_id"], row["id"]),
+    }
+    for key in ("resource_type", "resource_uuid"):
+        if row.get(key):
+            out[key] = row[key]
+    out.update(event_type=row["event_type"], category=row["category"], count=row["count"],
+               last_seen_at=_time(row["last_seen_at"]), parent_id=row["parent_id"],
+               root_id=row["root_id"])
+    return out
+
+
+def message_list(req: webob.Request, rows: list[dict[str, Any]], limit: int | None
+                 ) -> dict[str, Any]:
+    """``messages_links`` (an absolute href, as openstacksdk follows it as
+    given) when the page is full: the next page starts after its last id.
+    No links when ``limit`` is None (pages cannot be asked for)."""
+    body: dict[str, Any] = {"messages": [message(req, r) for r in rows]}
+    if rows and limit and len(rows) >= limit:
+        params = [(k, v) for k, v in req.GET.items() if k not in ("marker", "offset")]
+        params += [("marker", rows[-1]["id"])]
+        if "limit" not in req.GET:
+            params.append(("limit", str(limit)))
+        body["messages_links"] = [{"rel": "next",
+                                   "href": f"{req.path_url}?{urlencode(params)}"}]
+    return body
+
+
+def versions(req: webob.Request) -> dict[str, Any]:
+    base = req.application_url
+    return {"versions": [{
+        "id": "v3.0", "status": "CURRENT", "version": str(microversion.LATEST),
+        "min_version": f"{microversion.MIN[0]}.{microversion.MIN[1]}",
+        "updated": "2026-11-30T00:00:00Z",
+        "links": [{"rel": "self", "href": f"{base}/v3/"},
+                  {"rel": "describedby", "type": "text/html",
+                   "href": "https://opendev.org/herald/herald/src/branch/master/docs/api.md"}],
+        "media-types": [{"base": "application/json",
+                         "type": "application/vnd.openstack.volume+json;version=3"}],
+    }]}
+
+
+def step(row: dict[str, Any]) -> dict[str, Any]:
+    return {"step_name": row["step_name"], "step_type": row["step_type"],
+            "completed": row["completed"], "total": row["total"],
+            "successful": row["successful"], "started_at": _time(row["started_at"]),
+            "completed_at": _time(row["completed_at"]), "updated_at": _time(row["updated_at"])}
