@@ -1,5 +1,6 @@
 #!/bin/bash
-# devstack plugin for herald: install, configure, migrate, run herald-listener.
+# devstack plugin for herald: install, configure, migrate, run herald-listener
+# and herald-api (under uwsgi, as devstack runs the other APIs).
 # enable with:  enable_plugin herald <repository URL>
 
 function install_herald {
@@ -10,7 +11,6 @@ function install_herald {
         pip_install 'PyMySQL>=1.0'
     fi
 }
-
 
 function configure_herald {
     sudo install -d -o $STACK_USER $HERALD_CONF_DIR
@@ -31,6 +31,31 @@ function configure_herald {
             iniset $conf oslo_messaging_rabbit amqp_durable_queues True
         fi
     done
+    if is_service_enabled herald-api; then
+        configure_herald_api
+    fi
+}
+
+function configure_herald_api {
+    if is_service_enabled keystone; then
+        iniset $HERALD_CONF api auth_strategy keystone
+        configure_keystone_authtoken_middleware $HERALD_CONF herald
+        create_herald_accounts
+    else
+        iniset $HERALD_CONF api auth_strategy noauth
+    fi
+    write_uwsgi_config "$HERALD_UWSGI_CONF" "$HERALD_UWSGI" "$HERALD_API_PATH" "" "herald-api"
+    # the application reads this configuration (not oslo's default search path)
+    iniset $HERALD_UWSGI_CONF uwsgi env "HERALD_CONFIG_FILE=$HERALD_CONF"
+}
+
+# herald's endpoint: its own service type, so that Cinder's block-storage
+# endpoint is left alone (clients point at it with an endpoint override)
+function create_herald_accounts {
+    create_service_user "herald"
+    get_or_create_service "herald" "user-messages" "User messages (herald)"
+    get_or_create_endpoint "user-messages" "$REGION_NAME" \
+        "$SERVICE_PROTOCOL://$SERVICE_HOST$HERALD_API_PATH/v3/\$(project_id)s"
 }
 
 function init_herald {
@@ -40,15 +65,28 @@ function init_herald {
 
 function start_herald {
     run_process herald-listener "$HERALD_BIN_DIR/herald-listener --config-file $HERALD_CONF"
+    if is_service_enabled herald-api; then
+        run_process herald-api "$(which uwsgi) --procname-prefix herald --ini $HERALD_UWSGI_CONF"
+    fi
 }
 
 function stop_herald {
     stop_process herald-listener
+    if is_service_enabled herald-api; then
+        stop_process herald-api
+    fi
+}
+
+function cleanup_herald {
+    if is_service_enabled herald-api; then
+        remove_uwsgi_config "$HERALD_UWSGI_CONF" "herald-api"
+    fi
+    sudo rm -rf $HERALD_CONF_DIR
 }
 
 HERALD_BIN_DIR=$(get_python_exec_prefix)
 
-if is_service_enabled herald-listener; then
+if is_service_enabled herald-listener herald-api; then
     if [[ "$1" == "stack" && "$2" == "install" ]]; then
         echo_summary "Installing herald"
         install_herald
@@ -64,6 +102,6 @@ if is_service_enabled herald-listener; then
         stop_herald
     fi
     if [[ "$1" == "clean" ]]; then
-        sudo rm -rf $HERALD_CONF_DIR
+        cleanup_herald
     fi
 fi

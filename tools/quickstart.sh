@@ -6,7 +6,8 @@ set -euo pipefail
 dir=${HERALD_QUICKSTART_DIR:-$PWD/quickstart}
 url=${HERALD_TRANSPORT_URL:-rabbit://guest:guest@127.0.0.1:5672/}
 mkdir -p "$dir"
-rm -f "$dir"/herald.sqlite* "$dir"/listener.log
+rm -f "$dir"/herald.sqlite* "$dir"/listener.log "$dir"/api.log
+api_port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$dir/herald.conf" <<CONF
 [DEFAULT]
 transport_url = $url
@@ -19,6 +20,10 @@ topics = herald_quickstart
 shared_topics = herald_quickstart_notifications
 shared_queue = herald_quickstart
 exchanges = openstack,nova
+[api]
+# X-Auth-Token: <user>:<project>, no Keystone: for this demonstration only
+auth_strategy = noauth
+port = $api_port
 CONF
 conf=(--config-file "$dir/herald.conf")
 
@@ -106,7 +111,32 @@ with kombu.Connection(sys.argv[1].replace("rabbit://", "amqp://", 1)) as conn:
         channel.queue_delete(q)
 PY
 sleep 2
-echo "== what users of project demo see (herald-manage messages list --project demo)"
-herald-manage "${conf[@]}" messages list --project demo --limit 100
+echo "== herald-api on http://127.0.0.1:$api_port (log: $dir/api.log)"
+herald-api "${conf[@]}" > "$dir/api.log" 2>&1 &
+api=$!
+trap 'kill -TERM $api 2>/dev/null; kill -TERM $listener 2>/dev/null; wait $listener; echo "== herald-listener and herald-api stopped"' EXIT
+echo "== what users of project demo read: GET /v3/demo/messages (what 'cinder message-list' asks)"
+python - "$api_port" <<'PY'
+import json, sys, time, urllib.error, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}"
+
+def get(path, project):
+    req = urllib.request.Request(base + path, headers={
+        "X-Auth-Token": f"alice:{project}", "OpenStack-API-Version": "volume 3.5"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+for _ in range(100):
+    try:
+        urllib.request.urlopen(base + "/", timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+messages = get("/v3/demo/messages?sort=created_at:asc", "demo")["messages"]
+for m in messages:
+    print(f"   {m['message_level']:<7} {m['event_id']:<32} {m['user_message']}")
+print(f"   {len(messages)} messages for project demo; "
+      f"project other sees {len(get('/v3/other/messages', 'other')['messages'])}")
+PY
 echo "== what operators see in quarantine (herald-manage rejected list)"
 herald-manage "${conf[@]}" rejected list

@@ -4,7 +4,13 @@
 # Each stand-in does what devstack's does on a single node, minus systemd
 # and sudo; every call is also appended to $SHIM_CALLS for the test to read.
 # Expects: SHIM_DIR, SHIM_PYTHON, SHIM_RABBIT_URL, SHIM_DB_KIND (postgresql
-# or mysql), SHIM_DB_ADMIN_URL, SHIM_SERVICES (space-separated enabled services).
+# or mysql), SHIM_DB_ADMIN_URL, SHIM_SERVICES (space-separated enabled services),
+# SHIM_API_PORT (where the uwsgi-run API answers, in place of devstack's Apache).
+
+SERVICE_PROTOCOL=http
+SERVICE_HOST=127.0.0.1
+REGION_NAME=RegionOne
+API_WORKERS=2
 
 SHIM_CALLS=$SHIM_DIR/calls
 
@@ -112,4 +118,53 @@ function stop_process {
     done
     echo "$1 (pid $pid) did not stop within 60 s" >&2
     return 1
+}
+
+# devstack's uwsgi configuration for an API (lib/apache): the same [uwsgi]
+# settings, except that uwsgi answers HTTP itself on $SHIM_API_PORT and mounts
+# the application at the URL path, where devstack has Apache's ProxyPass
+# (SCRIPT_NAME is the path either way); pip's uwsgi has python built in
+function write_uwsgi_config {
+    local file=$1 wsgi=$2 url=$3
+    _shim_record write_uwsgi_config "$@"
+    rm -f "$file"
+    iniset "$file" uwsgi processes $API_WORKERS
+    iniset "$file" uwsgi master true
+    iniset "$file" uwsgi die-on-term true
+    iniset "$file" uwsgi exit-on-reload true
+    iniset "$file" uwsgi enable-threads true
+    iniset "$file" uwsgi thunder-lock true
+    iniset "$file" uwsgi buffer-size 65535
+    iniset "$file" uwsgi add-header "Connection: close"
+    iniset "$file" uwsgi lazy-apps true
+    iniset "$file" uwsgi http-socket "127.0.0.1:$SHIM_API_PORT"
+    iniset "$file" uwsgi mount "$url=$wsgi"
+    iniset "$file" uwsgi manage-script-name true
+    iniset "$file" uwsgi need-app true
+}
+
+function remove_uwsgi_config {
+    _shim_record remove_uwsgi_config "$@"
+    rm -f "$1"
+}
+
+# keystone is not running here: the calls are recorded, the options written
+function configure_keystone_authtoken_middleware {
+    _shim_record configure_keystone_authtoken_middleware "$@"
+    iniset "$1" keystone_authtoken auth_type password
+    iniset "$1" keystone_authtoken www_authenticate_uri "http://$SERVICE_HOST/identity"
+    iniset "$1" keystone_authtoken auth_url "http://$SERVICE_HOST/identity"
+    iniset "$1" keystone_authtoken username "$2"
+}
+
+function create_service_user {
+    _shim_record create_service_user "$@"
+}
+
+function get_or_create_service {
+    _shim_record get_or_create_service "$@"
+}
+
+function get_or_create_endpoint {
+    _shim_record get_or_create_endpoint "$@"
 }

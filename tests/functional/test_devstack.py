@@ -6,16 +6,23 @@ proven, with each database devstack offers (MySQL is its default): the
 plugin's phases run in devstack's order, write a configuration herald
 accepts, migrate a real database created the way devstack creates it, start
 a listener that stores what a service publishes (a name outside Unicode's
-basic plane included), and stop and clean up.
+basic plane included) and herald-api under a real uwsgi, mounted at its URL
+path, that serves it (noauth without keystone; with keystone, the endpoint
+is registered and a request without a token is refused), and stop and
+clean up.
 """
 
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import kombu
@@ -33,6 +40,23 @@ INSTANCE = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
 NAME = "web \U00020000\u6771\u4eac 1"  # a CJK Ext. B letter, then two of the basic plane
 ADMIN = {"postgresql": services.PG_URL, "mysql": services.MYSQL_URL}
 DRIVER = {"postgresql": "psycopg[binary]>=3.1", "mysql": "PyMySQL>=1.0"}
+# devstack's default database with keystone; the other without (noauth)
+WITH_KEYSTONE = {"mysql": True, "postgresql": False}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, token: str | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, headers={"X-Auth-Token": token} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
 
 
 @pytest.fixture(params=[pytest.param("mysql", marks=pytest.mark.mysql),
@@ -49,11 +73,15 @@ def devstack(request, tmp_path):
     token = secrets.token_hex(4)
     nova_conf = tmp_path / "nova.conf"
     nova_conf.write_text("[DEFAULT]\n")
+    enabled = f"herald-listener herald-api {kind} rabbit"
+    enabled += " keystone" if WITH_KEYSTONE[kind] else ""
     env = {
         **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",  # uwsgi
         "SHIM_DIR": str(tmp_path), "SHIM_PYTHON": sys.executable,
         "SHIM_RABBIT_URL": services.RABBIT_URL, "SHIM_DB_KIND": kind,
-        "SHIM_DB_ADMIN_URL": ADMIN[kind], "SHIM_SERVICES": f"herald-listener {kind} rabbit",
+        "SHIM_DB_ADMIN_URL": ADMIN[kind], "SHIM_SERVICES": enabled,
+        "SHIM_API_PORT": str(free_port()),
         "DEST": str(tmp_path), "HERALD_DIR": str(REPO),
         "HERALD_CONF_DIR": str(tmp_path / "etc" / "herald"),
         "HERALD_DB_NAME": f"herald_ds_{token}",
@@ -70,9 +98,12 @@ def devstack(request, tmp_path):
                               text=True, timeout=180)
 
     yield kind, run, env, tmp_path
-    pid_file = tmp_path / "herald-listener.pid"
-    if pid_file.exists():  # a failed test must not leave a listener behind
-        subprocess.run(["kill", "-KILL", pid_file.read_text().strip()], capture_output=True)
+    for name in ("herald-listener", "herald-api"):
+        pid_file = tmp_path / f"{name}.pid"
+        if pid_file.exists():  # a failed test must not leave a process behind
+            # run_process's setsid: the pid is its process group (uwsgi's workers too)
+            subprocess.run(["kill", "-KILL", "--", f"-{pid_file.read_text().strip()}"],
+                           capture_output=True)
     with kombu.Connection(services.AMQP_URL) as conn:
         channel = conn.channel()
         channel.queue_delete(env["HERALD_SHARED_QUEUE"])
@@ -149,10 +180,41 @@ def test_stack_publish_unstack_clean(devstack):
     finally:
         engine.dispose()
 
-    pid = int((tmp / "herald-listener.pid").read_text())
+    # herald-api, as devstack runs it: uwsgi, mounted at /user-messages
+    uwsgi_ini = Path(env["HERALD_CONF_DIR"]) / "herald-api-uwsgi.ini"
+    assert (f"write_uwsgi_config {uwsgi_ini} api.wsgi:application /user-messages  herald-api"
+            in calls)
+    assert read_ini(uwsgi_ini)["uwsgi"]["env"] == f"HERALD_CONFIG_FILE={conf_path}"
+    assert calls[-1].startswith("run_process herald-api ")
+    assert "uwsgi --procname-prefix herald --ini" in calls[-1]
+    api = f"http://127.0.0.1:{env['SHIM_API_PORT']}/user-messages"
+    services.wait_until(lambda: services.port_open(int(env["SHIM_API_PORT"])), 60,
+                        "uwsgi to serve herald-api")
+    status, body = get(f"{api}/")  # discovery, without a token, links under the mount path
+    assert status == 200 and body["versions"][0]["links"][0]["href"] == f"{api}/v3/"
+    if WITH_KEYSTONE[kind]:
+        assert conf["api"]["auth_strategy"] == "keystone"
+        assert "configure_keystone_authtoken_middleware " + str(conf_path) + " herald" in calls
+        assert "create_service_user herald" in calls
+        assert ("get_or_create_endpoint user-messages RegionOne "
+                "http://127.0.0.1/user-messages/v3/$(project_id)s") in calls
+        # keystonemiddleware in front: no token, no messages (and roles sent are ignored)
+        assert get(f"{api}/v3/ds-project/messages")[0] == 401
+    else:
+        assert conf["api"]["auth_strategy"] == "noauth"
+        assert not any(c.startswith("get_or_create_endpoint") for c in calls)
+        status, body = get(f"{api}/v3/ds-project/messages", token="u1:ds-project")
+        assert status == 200 and [m["event_id"] for m in body["messages"]] == [
+            "INSTANCE_BOOT_NO_VALID_HOST"]
+        assert NAME in body["messages"][0]["user_message"]
+        assert body["messages"][0]["links"][0]["href"].startswith(
+            f"{api}/v3/ds-project/messages/")
+        assert get(f"{api}/v3/ds-project/messages", token="u1:other")[0] == 403
+
+    pids = [int((tmp / f"{name}.pid").read_text()) for name in ("herald-listener", "herald-api")]
     result = run("unstack")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert not Path(f"/proc/{pid}").exists()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
     assert "Traceback" not in log.read_text()
     if kind == "mysql":
         assert "charset=utf8; using utf8mb4 instead" in log.read_text()
@@ -160,4 +222,5 @@ def test_stack_publish_unstack_clean(devstack):
     else:  # herald chose psycopg 3 for the driverless URL
         assert "Database driver postgresql+psycopg, write path COPY (binary" in log.read_text()
     assert run("clean").returncode == 0
+    assert f"remove_uwsgi_config {uwsgi_ini} herald-api" in (tmp / "calls").read_text()
     assert not Path(env["HERALD_CONF_DIR"]).exists()
