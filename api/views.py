@@ -21,7 +21,8 @@ TIME = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 def _time(value: datetime.datetime | None) -> str | None:
-    return None if value is None else value.strftime(TIME)
+    # TIME's format (naive UTC), isoformat being several times cheaper than strftime
+    return None if value is None else value.isoformat(timespec="microseconds")
 
 
 def _links(req: webob.Request, project_id: str, message_id: str) -> list[dict[str, str]]:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -106,14 +107,19 @@ def peak_rss_mib(proc: psutil.Process) -> float:
 
 
 def drain(name: str, conf: Path, engine: sa.Engine, n: int, workers: int,
-          log: Path, timeout: float = 600, rows_expected: int | None = None) -> Result:
+          log: Path, timeout: float = 600, rows_expected: int | None = None,
+          count: Callable[[sa.Engine], int] = count_rows,
+          started: Callable[[], None] | None = None) -> Result:
     """Start herald-listener on a pre-filled queue of ``n`` notifications;
     measure until the database holds ``rows_expected`` rows (default ``n``).
 
     With fewer rows than notifications (routine traffic is not stored),
     the last notification must be one that is stored and there must be one
     worker: batches then commit in queue order, so its row means that
-    every notification before it was handled."""
+    every notification before it was handled.
+
+    ``count`` counts the rows (the table's, by default); ``started`` is
+    called when the clock starts (a load to run alongside)."""
     expected = n if rows_expected is None else rows_expected
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "listener.cmd.listener",
@@ -127,14 +133,16 @@ def drain(name: str, conf: Path, engine: sa.Engine, n: int, workers: int,
             if time.monotonic() > end or proc.poll() is not None:
                 raise RuntimeError(f"herald did not start:\n{log.read_text()[-2000:]}")
             time.sleep(0.005)
-        t0, cpu0, rows0 = time.perf_counter(), cpu(kids), count_rows(engine)
+        if started is not None:
+            started()
+        t0, cpu0, rows0 = time.perf_counter(), cpu(kids), count(engine)
         end = time.monotonic() + timeout
         rows = rows0
         while rows < expected:
             if time.monotonic() > end:
                 raise RuntimeError(f"{name}: {rows}/{expected} rows after {timeout} s")
             time.sleep(0.05)
-            rows = count_rows(engine)
+            rows = count(engine)
         t1, cpu1 = time.perf_counter(), cpu(kids)
         rss = [round(peak_rss_mib(k), 1) for k in kids]
         if rows != expected:

@@ -105,8 +105,10 @@ def choose_driver(url: sa.URL) -> sa.URL:
     return url
 
 
-def create_engine(url: str, statement_timeout: int, create: bool = False) -> sa.Engine:
-    """An engine with herald's per-dialect session settings.
+def create_engine(url: str, statement_timeout: int, create: bool = False,
+                  autocommit: bool = False) -> sa.Engine:
+    """An engine with herald's per-dialect session settings (``autocommit``:
+    each statement on its own, for reads).
 
     Raises :class:`ConfigurationError` when the URL cannot work, before any
     connection: its driver is not installed, or (unless ``create``) its
@@ -118,7 +120,7 @@ def create_engine(url: str, statement_timeout: int, create: bool = False) -> sa.
         raise ConfigurationError(f"[database] connection is not a database URL: {exc}") from None
     parsed = choose_driver(parsed)
     try:
-        return _create_engine(parsed, statement_timeout, create)
+        return _create_engine(parsed, statement_timeout, create, autocommit)
     except ImportError as exc:
         backend = parsed.get_backend_name()
         hint = _DRIVER_HINTS.get(backend, "install it")
@@ -140,12 +142,13 @@ def _sqlite_file(parsed: sa.URL, create: bool) -> None:
             "upgrade', or correct [database] connection")
 
 
-def _create_engine(parsed: sa.URL, statement_timeout: int, create: bool) -> sa.Engine:
+def _create_engine(parsed: sa.URL, statement_timeout: int, create: bool,
+                   autocommit: bool) -> sa.Engine:
     backend = parsed.get_backend_name()
     # No pool_pre_ping: it costs a round trip per batch. A connection that
     # died fails the statement, SQLAlchemy invalidates it, and the held batch
     # is retried on a fresh one.
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if backend == "sqlite":
         _sqlite_file(parsed, create)
         engine = sa.create_engine(parsed, **kwargs)

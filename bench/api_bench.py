@@ -1,0 +1,395 @@
+"""herald-api under load, beside a draining listener (issue 10).
+
+    python bench/api_bench.py [--rows 2000000] [--projects 1000] [--requests 1000]
+                              [-n 100000] [--limit 20] [--repeat 2] [--json FILE]
+
+(a) loads ``--rows`` messages across ``--projects`` projects into PostgreSQL
+    (SQL generate_series; kept between runs, ``--reload`` to redo it);
+(b) serves them with herald-api under gunicorn, 2 sync workers, noauth, the
+    full WSGI stack (auth, policy, microversions, oslo.middleware);
+(c) pairs drains of the same pre-filled queue by one herald-listener worker
+    into the same database: alone, then with one client sending requests
+    back to back the whole time -- a project's first page, the page 50
+    pages deep (by marker, as clients ask) and one message, in turn. The
+    drain-rate drop is the median of the pairs; latencies (p50/p99 over
+    ``--requests`` of each kind, sequential, a new connection each, as
+    gunicorn's sync workers close them) are from the loaded drains;
+(d) baselines from the same run: the same statements straight on psycopg
+    (what the database itself takes), and the version document through the
+    same gunicorn (the HTTP stack and client without the database);
+(e) requests/s with 2 workers: 4 client processes for 10 s each, first pages
+    of random projects, without and with the listener draining.
+
+Needs RabbitMQ and PostgreSQL on loopback (HERALD_BENCH_PG_URL as in run.py;
+the database is herald_api_bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import listener.cmd  # noqa: F401 - the threading backend (the store is used in process)
+from bench import harness, traffic
+from bench.run import PG_ADMIN, free_port, percentiles
+
+TARGETS = {"p99_ms": 20.0, "drain_drop": 0.15}
+DB = "herald_api_bench"
+KINDS = ("first", "deep", "show")
+
+
+def database(reload: bool, rows: int, projects: int) -> str:
+    """The URL of herald_api_bench holding ``rows`` rows (made if needed)."""
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    url = sa.make_url(PG_ADMIN).set(database=DB).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                              {"d": DB}).first()
+    if exists and not reload:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            have = conn.execute(sa.text("SELECT count(*) FROM messages WHERE message_id "
+                                        "LIKE 'bench-%'")).scalar()
+        engine.dispose()
+        if have == rows:
+            print(f"  reusing {DB}: {have:,} rows", flush=True)
+            return url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {DB}"))
+    admin.dispose()
+    conf = harness.write_conf(Path(tempfile.mkdtemp()) / "load.conf", url, "x", "x", 1, "kombu")
+    subprocess.run([sys.executable, "-m", "listener.cmd.manage", "--config-file", str(conf),
+                    "db", "upgrade"], check=True, capture_output=True)
+    started = time.perf_counter()
+    with psycopg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(
+            hide_password=False), autocommit=True) as conn:
+        # one message a second per project, the newest 2 minutes ago
+        conn.execute(textwrap.dedent("""\
+            INSERT INTO messages (id, message_id, project_id, user_id, request_id, event_id,
+                resource_type, resource_uuid, message_level, user_message, publisher_id,
+                created_at, expires_at, event_type, category, count, last_seen_at)
+            SELECT md5(g::text || 'id')::uuid::text, 'bench-' || g,
+                   'proj-' || lpad((g %% %(p)s)::text, 4, '0'), 'u', 'req-' || g,
+                   'VOLUME_DELETE_FAILED', 'volume', md5(g::text)::uuid::text, 'ERROR',
+                   'Volume ' || md5(g::text)::uuid::text
+                       || ' could not be deleted: it still has snapshots.',
+                   'volume.host-' || (g %% 7),
+                   (now() AT TIME ZONE 'UTC') - make_interval(secs => 120 + g / %(p)s),
+                   (now() AT TIME ZONE 'UTC') + interval '30 days',
+                   'volume.delete.failed', 'action', 1,
+                   (now() AT TIME ZONE 'UTC') - make_interval(secs => 120 + g / %(p)s)
+            FROM generate_series(1, %(n)s) AS g"""), {"p": projects, "n": rows})
+        conn.execute("VACUUM ANALYZE messages")
+    print(f"  loaded {rows:,} rows across {projects:,} projects in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    return url
+
+
+class API:
+    """herald-api under gunicorn (2 sync workers), noauth."""
+
+    def __init__(self, url: str, workdir: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        conf = workdir / "api.conf"
+        conf.write_text(textwrap.dedent(f"""\
+            [database]
+            connection = {url}
+            [api]
+            auth_strategy = noauth
+            """))
+        self.log = open(workdir / "api.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
+             f"127.0.0.1:{self.port}", "--log-level", "warning", "api.wsgi:application"],
+            env={**os.environ, "HERALD_CONFIG_FILE": str(conf)}, stdout=self.log,
+            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(self.port, "/")
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.log.close()
+
+
+def get(port: int, path: str, project: str = "proj-0042") -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"X-Auth-Token": f"bench:{project}"})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+class Paths:
+    """The three requests of one project: its first page, the page 50 deep,
+    one message."""
+
+    def __init__(self, url: str, project: str, limit: int) -> None:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            ids = conn.execute(sa.text(
+                "SELECT id FROM messages WHERE project_id = :p ORDER BY created_at DESC, id DESC "
+                "LIMIT :n"), {"p": project, "n": 50 * limit}).scalars().all()
+        engine.dispose()
+        if len(ids) < 50 * limit:
+            raise RuntimeError(f"{project} has {len(ids)} rows: fewer than 50 pages of {limit}")
+        base = f"/v3/{project}/messages"
+        # page 50 starts after the last message of page 49
+        self.paths = {"first": f"{base}?limit={limit}",
+                      "deep": f"{base}?limit={limit}&marker={ids[49 * limit - 1]}",
+                      "show": f"{base}/{ids[7]}"}
+        self.project, self.limit = project, limit
+
+
+def timed(port: int, path: str, project: str, want: int | None) -> float:
+    t0 = time.perf_counter()
+    status, body = get(port, path, project)
+    elapsed = (time.perf_counter() - t0) * 1000.0
+    if status != 200:
+        raise RuntimeError(f"{path}: HTTP {status} {body[:200]!r}")
+    if want is not None and len(json.loads(body)["messages"]) != want:
+        raise RuntimeError(f"{path}: not a full page")
+    return elapsed
+
+
+class Client(threading.Thread):
+    """Back-to-back requests, the three kinds in turn, until stopped or
+    until each kind has ``n`` samples."""
+
+    def __init__(self, port: int, paths: Paths, n: int) -> None:
+        super().__init__(daemon=True)
+        self.port, self.paths, self.n = port, paths, n
+        self.samples: dict[str, list[float]] = {k: [] for k in KINDS}
+        self.halt = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while not self.halt.is_set() and min(map(len, self.samples.values())) < self.n:
+                for kind in KINDS:
+                    want = self.paths.limit if kind != "show" else None
+                    self.samples[kind].append(timed(self.port, self.paths.paths[kind],
+                                                    self.paths.project, want))
+        except BaseException as exc:  # reported by the main thread
+            self.error = exc
+
+
+def sql_baseline(url: str, paths: Paths, n: int) -> dict[str, dict[str, float]]:
+    """The same statements herald runs, on one psycopg connection: what the
+    database itself takes (herald's store, without HTTP)."""
+    from oslo_config import cfg
+
+    from listener import opts
+    from storage import get_connection
+    conf = cfg.ConfigOpts()
+    opts.register_opts(conf)
+    conf([], project="herald", default_config_files=[], default_config_dirs=[])
+    store = get_connection(conf, url)
+    marker = paths.paths["deep"].rsplit("marker=", 1)[1]
+    message = paths.paths["show"].rsplit("/", 1)[1]
+    calls = {"first": lambda: store.list_messages(paths.project, limit=paths.limit),
+             "deep": lambda: store.list_messages(paths.project, limit=paths.limit, marker=marker),
+             "show": lambda: store.get_message(paths.project, message)}
+    out = {}
+    for kind, call in calls.items():
+        samples = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            call()
+            samples.append((time.perf_counter() - t0) * 1000.0)
+        out[kind] = percentiles(samples)
+    store.close()
+    return out
+
+
+def _hammer(port: int, projects: int, seconds: float, limit: int, out: multiprocessing.Queue
+            ) -> None:
+    rnd, done, end = random.Random(os.getpid()), 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        project = f"proj-{rnd.randrange(projects):04d}"
+        status, _ = get(port, f"/v3/{project}/messages?limit={limit}", project)
+        if status != 200:
+            out.put(-1)
+            return
+        done += 1
+    out.put(done)
+
+
+def throughput(port: int, projects: int, limit: int, clients: int = 4,
+               seconds: float = 10.0) -> float:
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_hammer, args=(port, projects, seconds, limit, out))
+             for _ in range(clients)]
+    for p in procs:
+        p.start()
+    counts = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    if min(counts) < 0:
+        raise RuntimeError("a request failed during the throughput run")
+    return sum(counts) / seconds
+
+
+class Drains:
+    """One listener worker draining N pre-filled notifications into the
+    2-million-row database; its rows are deleted after each drain."""
+
+    def __init__(self, url: str, workdir: Path, n: int) -> None:
+        token = secrets.token_hex(3)
+        self.topic, self.exchange = f"apibench_{token}", f"apibench_ex_{token}"
+        self.url, self.dir, self.n = url, workdir, n
+        self.conf = harness.write_conf(workdir / "listener.conf", url, self.topic,
+                                       self.exchange, 1, "kombu")
+        self.engine = sa.create_engine(url)
+
+    def count(self, engine: sa.Engine) -> int:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM messages WHERE project_id = :p"),
+                                {"p": traffic.PROJECT}).scalar()
+
+    def clear(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM messages WHERE project_id = :p"),
+                         {"p": traffic.PROJECT})
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE messages"))
+
+    def run(self, name: str, started=None) -> harness.Result:
+        self.clear()
+        traffic.prefill(self.exchange, self.topic, self.n)
+        result = harness.drain(name, self.conf, self.engine, self.n, 1,
+                               self.dir / f"{name}.log", count=self.count, started=started)
+        print(f"  {name}: {result.rate:,.0f} msg/s, {result.cpu_us_per_msg:.0f} us CPU/msg",
+              flush=True)
+        return result
+
+    def close(self) -> None:
+        self.clear()
+        traffic.delete(self.exchange, self.topic)
+        self.engine.dispose()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", type=int, default=2_000_000)
+    p.add_argument("--projects", type=int, default=1000)
+    p.add_argument("--requests", type=int, default=1000, help="samples of each kind")
+    p.add_argument("-n", type=int, default=100_000, help="notifications per drain")
+    p.add_argument("--limit", type=int, default=20, help="page size")
+    p.add_argument("--repeat", type=int, default=2, help="drain pairs (median)")
+    p.add_argument("--reload", action="store_true", help="load the rows again")
+    p.add_argument("--json", type=Path)
+    a = p.parse_args()
+    print(f"herald-api bench: {a.rows:,} rows, {a.projects:,} projects, pages of {a.limit}, "
+          f"{a.requests} requests of each kind, drains of {a.n:,}, {os.cpu_count()} CPUs",
+          flush=True)
+    url = database(a.reload, a.rows, a.projects)
+    paths = Paths(url, "proj-0042", a.limit)
+    with tempfile.TemporaryDirectory(prefix="herald-apibench-") as tmp:
+        api = API(url, Path(tmp))
+        drains = Drains(url, Path(tmp), a.n)
+        try:
+            warm = Client(api.port, paths, 100)
+            warm.run()
+            idle = Client(api.port, paths, a.requests)  # no drain: for reference
+            idle.run()
+            if idle.error:
+                raise idle.error
+            versions = percentiles([timed(api.port, "/", "proj-0042", None)
+                                    for _ in range(a.requests)])
+            sql = sql_baseline(url, paths, a.requests)
+            pairs, loaded = [], []
+            for i in range(a.repeat):
+                alone = drains.run(f"drain_alone_{i}")
+                client = Client(api.port, paths, a.requests * 100)  # until the drain ends
+                with_api = drains.run(f"drain_with_api_{i}", started=client.start)
+                client.halt.set()
+                client.join()
+                if client.error:
+                    raise client.error
+                pairs.append(with_api.rate / alone.rate)
+                loaded.append(client.samples)
+                print(f"    {min(map(len, client.samples.values()))} requests of each kind "
+                      f"during the drain", flush=True)
+            rps_idle = throughput(api.port, a.projects, a.limit)
+            print(f"  requests/s, 2 workers, 4 clients, no drain: {rps_idle:,.0f}", flush=True)
+            rps_drain_box: list[float] = []
+            drains.run("drain_with_throughput",
+                       started=lambda: threading.Thread(target=lambda: rps_drain_box.append(
+                           throughput(api.port, a.projects, a.limit)), daemon=True).start())
+            while not rps_drain_box:
+                time.sleep(0.1)
+        finally:
+            api.stop()
+            drains.close()
+    # latencies under the drain: the first --requests of each kind, all pairs pooled
+    under = {k: [] for k in KINDS}
+    for samples in loaded:
+        for k in KINDS:
+            under[k] += samples[k]
+    counted = min(a.requests, *map(len, under.values()))
+    under_p = {k: percentiles(v[:counted]) for k, v in under.items()}
+    idle_p = {k: percentiles(v[: a.requests]) for k, v in idle.samples.items()}
+    drop = 1 - statistics.median(pairs)
+    report = {"rows": a.rows, "projects": a.projects, "limit": a.limit,
+              "under_drain": under_p, "under_drain_samples": counted, "no_drain": idle_p,
+              "sql": sql,
+              "versions_document": versions, "drain_ratio_pairs": [round(x, 3) for x in pairs],
+              "drain_drop": round(drop, 3), "requests_per_s": round(rps_idle),
+              "requests_per_s_during_drain": round(rps_drain_box[0])}
+    print(f"\n{counted} requests of each kind under drain, {a.requests} without")
+    print(f"{'request':<8} {'under drain p50':>15} {'p99':>7} {'max':>7}   "
+          f"{'no drain p50':>12} {'p99':>7}   {'SQL only p50':>12} {'p99':>7}")
+    for k in KINDS:
+        u, i, s = under_p[k], idle_p[k], sql[k]
+        print(f"{k:<8} {u['p50_ms']:>15} {u['p99_ms']:>7} {u['max_ms']:>7}   "
+              f"{i['p50_ms']:>12} {i['p99_ms']:>7}   {s['p50_ms']:>12} {s['p99_ms']:>7}")
+    print(f"version document (no database): p50 {versions['p50_ms']} ms, "
+          f"p99 {versions['p99_ms']} ms")
+    print(f"drain rate with the API client / alone: {[round(x, 3) for x in pairs]} "
+          f"-> drop {drop:.1%}")
+    print(f"requests/s (first pages of random projects, 2 workers, 4 clients): "
+          f"{rps_idle:,.0f} without drain, {rps_drain_box[0]:,.0f} during a drain")
+    checks = {f"{k} page p99 <= 20 ms under drain": under_p[k]["p99_ms"] <= TARGETS["p99_ms"]
+              for k in ("first", "deep")}
+    checks["drain drop <= 15 %"] = drop <= TARGETS["drain_drop"]
+    print("\ntargets:")
+    for what, ok in checks.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {what}")
+    report["targets"] = checks
+    if a.json:
+        a.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
