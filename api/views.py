@@ -25,13 +25,16 @@ def _time(value: datetime.datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="microseconds")
 
 
-def _links(req: webob.Request, project_id: str, message_id: str) -> list[dict[str, str]]:
-    base = req.application_url  # the host and the path the API is mounted at
+def _links(base: str, project_id: str, message_id: str) -> list[dict[str, str]]:
     return [{"href": f"{base}/v3/{project_id}/messages/{message_id}", "rel": "self"},
             {"href": f"{base}/{project_id}/messages/{message_id}", "rel": "bookmark"}]
 
 
-def message(req: webob.Request, row: dict[str, Any]) -> dict[str, Any]:
+def message(req: webob.Request, row: dict[str, Any], base: str | None = None
+            ) -> dict[str, Any]:
+    """``base``: ``req.application_url`` (the host and the path the API is
+    mounted at), when the caller has it already."""
+    base = req.application_url if base is None else base
     out = {
         "id": row["id"],
         "event_id": row["event_id"],
@@ -40,7 +43,7 @@ def message(req: webob.Request, row: dict[str, Any]) -> dict[str, Any]:
         "created_at": _time(row["created_at"]),
         "guaranteed_until": _time(row["expires_at"]),
         "request_id": row["request_id"],
-        "links": _links(req, row["project_id"], row["id"]),
+        "links": _links(base, row["project_id"], row["id"]),
     }
     for key in ("resource_type", "resource_uuid"):
         if row.get(key):
@@ -56,7 +59,8 @@ def message_list(req: webob.Request, rows: list[dict[str, Any]], limit: int | No
     """``messages_links`` (an absolute href, as openstacksdk follows it as
     given) when the page is full: the next page starts after its last id.
     No links when ``limit`` is None (pages cannot be asked for)."""
-    body: dict[str, Any] = {"messages": [message(req, r) for r in rows]}
+    base = req.application_url
+    body: dict[str, Any] = {"messages": [message(req, r, base) for r in rows]}
     if rows and limit and len(rows) >= limit:
         params = [(k, v) for k, v in req.GET.items() if k not in ("marker", "offset")]
         params += [("marker", rows[-1]["id"])]

@@ -105,9 +105,10 @@ def database(reload: bool, rows: int, projects: int) -> str:
 
 
 class API:
-    """herald-api under gunicorn (2 sync workers), noauth."""
+    """herald-api under gunicorn (sync workers) or uwsgi, noauth."""
 
-    def __init__(self, url: str, workdir: Path, workers: int = 2) -> None:
+    def __init__(self, url: str, workdir: Path, server: str = "gunicorn", workers: int = 2,
+                 nice: int = 0) -> None:
         self.port = free_port()
         conf = workdir / "api.conf"
         conf.write_text(textwrap.dedent(f"""\
@@ -117,11 +118,19 @@ class API:
             auth_strategy = noauth
             """))
         self.log = open(workdir / "api.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
-             f"127.0.0.1:{self.port}", "--log-level", "warning", "api.wsgi:application"],
-            env={**os.environ, "HERALD_CONFIG_FILE": str(conf)}, stdout=self.log,
-            stderr=subprocess.STDOUT)
+        if server == "gunicorn":
+            argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
+                    f"127.0.0.1:{self.port}", "--log-level", "warning", "api.wsgi:application"]
+        else:  # as devstack's write_uwsgi_config sets it up, answering HTTP itself
+            argv = [str(Path(sys.executable).with_name("uwsgi")), "--http-socket",
+                    f"127.0.0.1:{self.port}", "--module", "api.wsgi:application",
+                    "--processes", str(workers), "--master", "--die-on-term",
+                    "--enable-threads", "--thunder-lock", "--lazy-apps", "--need-app",
+                    "--buffer-size", "65535", "--disable-logging"]
+        if nice:
+            argv = ["nice", "-n", str(nice), *argv]
+        self.proc = subprocess.Popen(argv, env={**os.environ, "HERALD_CONFIG_FILE": str(conf)},
+                                     stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -307,15 +316,20 @@ def main() -> int:
     p.add_argument("--limit", type=int, default=20, help="page size")
     p.add_argument("--repeat", type=int, default=2, help="drain pairs (median)")
     p.add_argument("--reload", action="store_true", help="load the rows again")
+    p.add_argument("--server", choices=["gunicorn", "uwsgi"], default="gunicorn",
+                   help="the WSGI server (2 workers either way)")
+    p.add_argument("--nice", type=int, default=0,
+                   help="run the WSGI server at this niceness (the listener at 0)")
     p.add_argument("--json", type=Path)
     a = p.parse_args()
-    print(f"herald-api bench: {a.rows:,} rows, {a.projects:,} projects, pages of {a.limit}, "
+    print(f"herald-api bench ({a.server}, 2 workers, nice {a.nice}): {a.rows:,} rows, {a.projects:,} projects, "
+          f"pages of {a.limit}, "
           f"{a.requests} requests of each kind, drains of {a.n:,}, {os.cpu_count()} CPUs",
           flush=True)
     url = database(a.reload, a.rows, a.projects)
     paths = Paths(url, "proj-0042", a.limit)
     with tempfile.TemporaryDirectory(prefix="herald-apibench-") as tmp:
-        api = API(url, Path(tmp))
+        api = API(url, Path(tmp), a.server, nice=a.nice)
         drains = Drains(url, Path(tmp), a.n)
         try:
             warm = Client(api.port, paths, 100)
@@ -360,7 +374,7 @@ def main() -> int:
     under_p = {k: percentiles(v[:counted]) for k, v in under.items()}
     idle_p = {k: percentiles(v[: a.requests]) for k, v in idle.samples.items()}
     drop = 1 - statistics.median(pairs)
-    report = {"rows": a.rows, "projects": a.projects, "limit": a.limit,
+    report = {"server": a.server, "nice": a.nice, "rows": a.rows, "projects": a.projects, "limit": a.limit,
               "under_drain": under_p, "under_drain_samples": counted, "no_drain": idle_p,
               "sql": sql,
               "versions_document": versions, "drain_ratio_pairs": [round(x, 3) for x in pairs],
