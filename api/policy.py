@@ -17,23 +17,25 @@ ADMIN = "role:admin"
 PROJECT_READER = "role:reader and project_id:%(project_id)s"
 PROJECT_MEMBER = "role:member and project_id:%(project_id)s"
 
+
+
+def _messages_rule(name: str, check_str: str, description: str, method: str,
+                   suffix: str = "") -> policy.DocumentedRuleDefault:
+    """A rule of the messages routes, with and without a project in the URL."""
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check_str, description=description,
+        operations=[{"method": method, "path": f"/v3/{{project_id}}/messages{suffix}"},
+                    {"method": method, "path": f"/v3/messages{suffix}"}])
+
+
 RULES = [
     policy.RuleDefault("admin_api", ADMIN, description="Administrators."),
-    policy.DocumentedRuleDefault(
-        name="message:get_all", check_str=f"({PROJECT_READER}) or rule:admin_api",
-        description="List a project's messages (all projects: administrators).",
-        operations=[{"method": "GET", "path": "/v3/{project_id}/messages"},
-                    {"method": "GET", "path": "/v3/messages"}]),
-    policy.DocumentedRuleDefault(
-        name="message:get", check_str=f"({PROJECT_READER}) or rule:admin_api",
-        description="Show one message.",
-        operations=[{"method": "GET", "path": "/v3/{project_id}/messages/{message_id}"},
-                    {"method": "GET", "path": "/v3/messages/{message_id}"}]),
-    policy.DocumentedRuleDefault(
-        name="message:delete", check_str=f"({PROJECT_MEMBER}) or rule:admin_api",
-        description="Delete one message.",
-        operations=[{"method": "DELETE", "path": "/v3/{project_id}/messages/{message_id}"},
-                    {"method": "DELETE", "path": "/v3/messages/{message_id}"}]),
+    _messages_rule("message:get_all", f"({PROJECT_READER}) or rule:admin_api",
+                   "List a project's messages (all projects: administrators).", "GET"),
+    _messages_rule("message:get", f"({PROJECT_READER}) or rule:admin_api",
+                   "Show one message.", "GET", "/{message_id}"),
+    _messages_rule("message:delete", f"({PROJECT_MEMBER}) or rule:admin_api",
+                   "Delete one message.", "DELETE", "/{message_id}"),
     policy.DocumentedRuleDefault(
         name="progress:get", check_str=f"({PROJECT_READER}) or rule:admin_api",
         description="Show the provisioning steps of a resource.",

@@ -109,7 +109,8 @@ def peak_rss_mib(proc: psutil.Process) -> float:
 def drain(name: str, conf: Path, engine: sa.Engine, n: int, workers: int,
           log: Path, timeout: float = 600, rows_expected: int | None = None,
           count: Callable[[sa.Engine], int] = count_rows,
-          started: Callable[[], None] | None = None) -> Result:
+          started: Callable[[], None] | None = None,
+          finished: Callable[[], None] | None = None) -> Result:
     """Start herald-listener on a pre-filled queue of ``n`` notifications;
     measure until the database holds ``rows_expected`` rows (default ``n``).
 
@@ -118,8 +119,9 @@ def drain(name: str, conf: Path, engine: sa.Engine, n: int, workers: int,
     worker: batches then commit in queue order, so its row means that
     every notification before it was handled.
 
-    ``count`` counts the rows (the table's, by default); ``started`` is
-    called when the clock starts (a load to run alongside)."""
+    ``count`` counts the rows (the table's, by default); ``started`` and
+    ``finished`` are called when the clock starts and stops (a load to run
+    alongside the drain, and only then)."""
     expected = n if rows_expected is None else rows_expected
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "listener.cmd.listener",
@@ -144,6 +146,8 @@ def drain(name: str, conf: Path, engine: sa.Engine, n: int, workers: int,
             time.sleep(0.05)
             rows = count(engine)
         t1, cpu1 = time.perf_counter(), cpu(kids)
+        if finished is not None:
+            finished()
         rss = [round(peak_rss_mib(k), 1) for k in kids]
         if rows != expected:
             raise RuntimeError(f"{name}: {rows} rows for {expected} expected")

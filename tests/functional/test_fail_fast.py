@@ -19,7 +19,6 @@ from tests import services
 from tests.functional import plugins
 
 REPO = Path(__file__).resolve().parents[2]
-UNIT = REPO / "etc" / "systemd" / "herald-listener.service"
 
 
 def command(name: str, conf: Path, *args: str, env: dict | None = None,
@@ -139,24 +138,27 @@ def test_a_worker_that_cannot_start_stops_the_service_instead_of_looping(tmp_pat
     assert time.monotonic() - started < 100
 
 
-def test_the_systemd_unit_runs_what_the_documented_install_installs(tmp_path):
+@pytest.mark.parametrize(("unit_name", "program"), [
+    ("herald-listener.service", "herald-listener"), ("herald-api.service", "uwsgi")])
+def test_the_systemd_unit_runs_what_the_documented_install_installs(tmp_path, unit_name,
+                                                                    program):
     """docs/operations.md installs into a virtual environment at /opt/herald;
-    the unit must start that herald-listener, and systemd must accept it."""
-    text = UNIT.read_text()
+    the unit must start that program, and systemd must accept it."""
+    text = (REPO / "etc" / "systemd" / unit_name).read_text()
     exec_start = next(line for line in text.splitlines() if line.startswith("ExecStart="))
     binary = exec_start.split("=", 1)[1].split()[0]
     ops = (REPO / "docs" / "operations.md").read_text()
-    assert "python3 -m venv /opt/herald" in ops and binary == "/opt/herald/bin/herald-listener"
+    assert "python3 -m venv /opt/herald" in ops and binary == f"/opt/herald/bin/{program}"
     assert "man:" not in text  # no man page is installed
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         services.unavailable("systemd-analyze")
-    # the same unit, pointed at the herald-listener installed here
-    installed = Path(sys.executable).with_name("herald-listener")
-    unit = tmp_path / "herald-listener.service"
+    # the same unit, pointed at the program installed here
+    installed = Path(sys.executable).with_name(program)
+    unit = tmp_path / unit_name
     unit.write_text(text.replace(binary, str(installed)))
     result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stderr
-    unit.write_text(text.replace(binary, str(tmp_path / "missing" / "herald-listener")))
+    unit.write_text(text.replace(binary, str(tmp_path / "missing" / program)))
     result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
     assert result.returncode != 0 and "is not executable" in result.stderr
