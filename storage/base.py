@@ -121,7 +121,11 @@ class Connection(abc.ABC):
 
     # -- the same for administrators: every project ---------------------------
     @abc.abstractmethod
-    def list_messages_of_all_projects(self, **page: Any) -> list[dict[str, Any]]:
+    def list_messages_of_all_projects(
+            self, *, limit: int = 50, marker: str | None = None, newest_first: bool = True,
+            since: datetime.datetime | None = None, before: datetime.datetime | None = None,
+            sort_key: str = "created_at", offset: int = 0, **filters: str
+    ) -> list[dict[str, Any]]:
         """:meth:`list_messages` across projects (an API calls it only for
         administrators who ask for every project)."""
 

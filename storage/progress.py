@@ -18,7 +18,7 @@ from oslo_config import cfg
 
 from collector.model import UserMessage, utcnow
 from collector.validation import new_id
-from storage import upsert
+from storage import reads, upsert
 from storage.base import ReapResult
 from storage.tables import messages
 from storage.tables import provision_steps as t
@@ -71,8 +71,7 @@ def record(conn: sa.Connection, batch: Sequence[UserMessage]) -> None:
 
 def list_steps(conn: sa.Connection, project_id: str, resource_uuid: str) -> list[dict[str, Any]]:
     """One project's steps of one resource, in the order they started."""
-    if not isinstance(project_id, str) or not project_id:
-        raise ValueError("a project_id is required for every user-facing read")
+    reads.require_project(project_id)
     rows = conn.execute(sa.select(t).where(t.c.project_id == project_id,
                                            t.c.resource_uuid == resource_uuid)
                         .order_by(t.c.started_at, t.c.id))

@@ -41,13 +41,19 @@ class Page:
     filters: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
+def require_project(project_id: object) -> None:
+    """Every user-facing query names one project (None, "every project",
+    is only for the administrators' variants, which pass it on purpose)."""
+    if not isinstance(project_id, str) or not project_id:
+        raise ValueError("a project_id is required for every user-facing query")
+
+
 def _scoped(project_id: str | None, now: datetime.datetime) -> list[sa.ColumnElement[bool]]:
     """The rows a caller may see: live ones, of one project (None: every
     project, for administrators only -- callers decide that)."""
     where = [messages.c.expires_at > now]
     if project_id is not None:
-        if not isinstance(project_id, str) or not project_id:
-            raise ValueError("a project_id is required for every user-facing read")
+        require_project(project_id)
         where.append(messages.c.project_id == project_id)
     return where
 
@@ -109,8 +115,7 @@ def get_message(conn: sa.Connection, project_id: str | None, message_id: str,
 def delete_message(conn: sa.Connection, project_id: str | None, message_id: str) -> bool:
     where = [messages.c.id == message_id]
     if project_id is not None:
-        if not isinstance(project_id, str) or not project_id:
-            raise ValueError("a project_id is required for every user-facing delete")
+        require_project(project_id)
         where.append(messages.c.project_id == project_id)
     result = conn.execute(sa.delete(messages).where(*where))
     return result.rowcount > 0

@@ -198,33 +198,33 @@ class SQLConnection(Connection):
                       newest_first: bool = True, since: datetime.datetime | None = None,
                       before: datetime.datetime | None = None, sort_key: str = "created_at",
                       offset: int = 0, **filters: str) -> list[dict[str, Any]]:
-        if not isinstance(project_id, str) or not project_id:
-            raise ValueError("a project_id is required for every user-facing read")
-        page = reads.Page(limit=limit, marker=marker, sort_key=sort_key,
-                          ascending=not newest_first, offset=offset, since=since, before=before,
-                          filters=filters)
-        with engines.database_errors(), self._reader.connect() as conn:
-            return reads.list_messages(conn, project_id, utcnow(), page)
+        reads.require_project(project_id)
+        return self._page(project_id, reads.Page(
+            limit=limit, marker=marker, sort_key=sort_key, ascending=not newest_first,
+            offset=offset, since=since, before=before, filters=filters))
 
     def get_message(self, project_id: str, message_id: str) -> dict[str, Any] | None:
-        if not isinstance(project_id, str) or not project_id:
-            raise ValueError("a project_id is required for every user-facing read")
+        reads.require_project(project_id)
         with engines.database_errors(), self._reader.connect() as conn:
             return reads.get_message(conn, project_id, message_id, utcnow())
 
     def delete_message(self, project_id: str, message_id: str) -> bool:
-        if not isinstance(project_id, str) or not project_id:
-            raise ValueError("a project_id is required for every user-facing delete")
+        reads.require_project(project_id)
         with engines.database_errors(), self.engine.begin() as conn:
             return reads.delete_message(conn, project_id, message_id)
 
-    def list_messages_of_all_projects(self, **page: Any) -> list[dict[str, Any]]:
-        newest_first = page.pop("newest_first", True)
-        limits = {k: page.pop(k) for k in ("limit", "marker", "sort_key", "offset", "since",
-                                           "before") if k in page}
+    def list_messages_of_all_projects(
+            self, *, limit: int = 50, marker: str | None = None, newest_first: bool = True,
+            since: datetime.datetime | None = None, before: datetime.datetime | None = None,
+            sort_key: str = "created_at", offset: int = 0, **filters: str
+    ) -> list[dict[str, Any]]:
+        return self._page(None, reads.Page(
+            limit=limit, marker=marker, sort_key=sort_key, ascending=not newest_first,
+            offset=offset, since=since, before=before, filters=filters))
+
+    def _page(self, project_id: str | None, page: reads.Page) -> list[dict[str, Any]]:
         with engines.database_errors(), self._reader.connect() as conn:
-            return reads.list_messages(conn, None, utcnow(), reads.Page(
-                ascending=not newest_first, filters=page, **limits))
+            return reads.list_messages(conn, project_id, utcnow(), page)
 
     def get_message_of_any_project(self, message_id: str) -> dict[str, Any] | None:
         with engines.database_errors(), self._reader.connect() as conn:

@@ -43,27 +43,6 @@ for _ in $(seq 1 120); do grep -q "Consuming" "$dir/listener.log" 2>/dev/null &&
 
 echo "== herald-emit: one notification per catalogue entry, for project demo"
 herald-emit "${conf[@]}" --all-samples --project-id demo
-echo "== a notification with an event ID nobody reviewed (published raw, as a buggy service would)"
-python - "$url" <<'PY'
-import sys
-import listener.cmd  # noqa: F401 (the threading backend)
-import oslo_messaging
-from oslo_config import cfg
-from oslo_context.context import RequestContext
-from oslo_messaging import opts
-conf = cfg.ConfigOpts()
-for group, o in opts.list_opts():
-    conf.register_opts(o, group=group)
-conf([], project="quickstart", default_config_files=[])
-conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
-t = oslo_messaging.get_notification_transport(conf, url=sys.argv[1])
-oslo_messaging.Notifier(t, "volume.buggy-host", driver="messaging",
-                        topics=["herald_quickstart"]).error(
-    RequestContext(project_id="demo"), "user_message.create",
-    {"event_id": "VOLUME_FELL_OVER", "params": {"trace": "Traceback: db01.internal ..."}})
-t.cleanup()
-PY
-echo "== nova's and cinder's own notifications, as those services send them: two final failures and 20 routine ones"
 python - "$url" <<'PY'
 import sys, uuid
 import listener.cmd  # noqa: F401 (the threading backend)
@@ -73,7 +52,9 @@ from oslo_config import cfg
 from oslo_context.context import RequestContext
 from oslo_messaging import opts
 
-def notifier(exchange, publisher):
+def notifier(exchange, publisher, topic="herald_quickstart_notifications",
+             driver="messagingv2"):
+    """A Notifier configured as the service's own (durable queues, its exchange)."""
     conf = cfg.ConfigOpts()
     for group, o in opts.list_opts():
         conf.register_opts(o, group=group)
@@ -81,9 +62,16 @@ def notifier(exchange, publisher):
     conf.set_override("control_exchange", exchange)
     conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
     t = oslo_messaging.get_notification_transport(conf, url=sys.argv[1])
-    return t, oslo_messaging.Notifier(t, publisher, driver="messagingv2",
-                                      topics=["herald_quickstart_notifications"])
+    return t, oslo_messaging.Notifier(t, publisher, driver=driver, topics=[topic])
 
+print("== a notification with an event ID nobody reviewed (published raw, as a buggy "
+      "service would)", flush=True)
+buggy_t, buggy = notifier("openstack", "volume.buggy-host", "herald_quickstart", "messaging")
+buggy.error(RequestContext(project_id="demo"), "user_message.create",
+            {"event_id": "VOLUME_FELL_OVER", "params": {"trace": "Traceback: db01.internal ..."}})
+buggy_t.cleanup()
+print("== nova's and cinder's own notifications, as those services send them: two final "
+      "failures and 20 routine ones", flush=True)
 topic = "herald_quickstart_notifications"
 admin = RequestContext(project_id="admin", user_id="admin")  # cinder's scheduler: an admin's
 nova_t, nova = notifier("nova", "compute_task.ctrl-1")
