@@ -2,7 +2,8 @@
 
     python bench/api_bench.py [--rows 2000000] [--projects 1000] [--requests 1000]
                               [-n 100000] [--limit 20] [--repeat 5] [--rate R]
-                              [--server gunicorn|uwsgi] [--nice N] [--json FILE]
+                              [--server gunicorn|uwsgi] [--nice N] [--control]
+                              [--json FILE]
 
 (a) loads ``--rows`` messages across ``--projects`` projects into PostgreSQL
     (SQL generate_series; kept between runs, ``--reload`` to redo it);
@@ -14,7 +15,10 @@
     pages deep (by marker, as clients ask) and one message, in turn. The
     drain-rate drop is the median of the pairs; latencies (p50/p99 over
     ``--requests`` of each kind, sequential, a new connection each, as
-    gunicorn's sync workers close them) are from the loaded drains;
+    gunicorn's sync workers close them) are from the loaded drains. With
+    ``--control`` the client asks for the version document instead (no
+    database, no herald logic): the drop that the client's loop and the HTTP
+    server alone cost the drain;
 (d) baselines from the same run: the same statements straight on psycopg
     (what the database itself takes), and the version document through the
     same gunicorn (the HTTP stack and client without the database);
@@ -47,6 +51,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import psycopg
 import sqlalchemy as sa
 
@@ -146,6 +151,16 @@ class API:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.1)
 
+    def cpu_seconds(self) -> float:
+        """CPU the server's processes have used so far (the workers are
+        children of the master): per request, a figure the drain's noise
+        does not blur."""
+        total = 0.0
+        for proc in [psutil.Process(self.proc.pid), *psutil.Process(self.proc.pid).children()]:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        return total
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
@@ -185,6 +200,15 @@ class Paths:
                       "show": f"{base}/{ids[7]}"}
         self.project, self.limit = project, limit
 
+    def control(self) -> Paths:
+        """The version document in place of every request: no database and
+        no herald logic, only the HTTP server and the client's loop (what
+        any server would cost the drain under the same client)."""
+        control = Paths.__new__(Paths)
+        control.paths = {k: "/" for k in self.paths}
+        control.project, control.limit = self.project, None
+        return control
+
 
 def timed(port: int, path: str, project: str, want: int | None) -> float:
     t0 = time.perf_counter()
@@ -223,7 +247,7 @@ class Client(threading.Thread):
                         due += self.interval
                         if (wait := due - time.monotonic()) > 0:
                             time.sleep(wait)
-                    want = self.paths.limit if kind != "show" else None
+                    want = self.paths.limit if kind != "show" else None  # None: any body
                     self.samples[kind].append(timed(self.port, self.paths.paths[kind],
                                                     self.paths.project, want))
         except BaseException as exc:  # reported by the main thread
@@ -310,6 +334,9 @@ class Drains:
                          {"p": traffic.PROJECT})
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE messages"))
+            # every drain starts just after a checkpoint, so each pays the
+            # same full-page writes whatever the drains before it wrote
+            conn.execute(sa.text("CHECKPOINT"))
 
     def run(self, name: str, started=None, finished=None) -> harness.Result:
         self.clear()
@@ -342,11 +369,16 @@ def main() -> int:
                    help="run the WSGI server at this niceness (the listener at 0)")
     p.add_argument("--rate", type=float, default=0.0,
                    help="requests/s of the client beside the drain (default: back to back)")
+    p.add_argument("--control", action="store_true",
+                   help="the client beside the drain asks for the version document "
+                        "instead (no database, no herald logic): the drop any server's "
+                        "request loop causes")
     p.add_argument("--json", type=Path)
     a = p.parse_args()
     pace = f"{a.rate:g} requests/s" if a.rate else "back to back"
+    asks = "the version document" if a.control else "pages"
     print(f"herald-api bench ({a.server}, 2 workers, nice {a.nice}; client beside the "
-          f"drain: {pace}): {a.rows:,} rows, "
+          f"drain: {pace}, {asks}): {a.rows:,} rows, "
           f"{a.projects:,} projects, pages of {a.limit}, "
           f"{a.requests} requests of each kind, drains of {a.n:,}, {os.cpu_count()} CPUs",
           flush=True)
@@ -367,16 +399,25 @@ def main() -> int:
             versions = percentiles([timed(api.port, "/", "proj-0042", None)
                                     for _ in range(a.requests)])
             sql = sql_baseline(url, paths, a.requests)
-            pairs, loaded, seq_rates = [], [], []
+            pairs, loaded, seq_rates, cpu_ms = [], [], [], []
             for i in range(a.repeat):
-                client = Client(api.port, paths, a.requests * 100,  # until the drain ends
-                                rate=a.rate)
+                client = Client(api.port, paths.control() if a.control else paths,
+                                a.requests * 100, rate=a.rate)  # until the drain ends
                 # which of the pair goes first alternates: the VM's drift
                 # within a sitting then favours neither
                 if i % 2 == 0:
                     alone = drains.run(f"drain_alone_{i}")
-                with_api = drains.run(f"drain_with_api_{i}", started=client.start,
-                                      finished=client.halt.set)
+                cpu = {}
+
+                def start(client=client, cpu=cpu):
+                    cpu["start"] = api.cpu_seconds()
+                    client.start()
+
+                def finish(client=client, cpu=cpu):
+                    client.halt.set()
+                    cpu["end"] = api.cpu_seconds()
+
+                with_api = drains.run(f"drain_with_api_{i}", started=start, finished=finish)
                 if i % 2 == 1:
                     alone = drains.run(f"drain_alone_{i}")
                 client.join()
@@ -384,7 +425,9 @@ def main() -> int:
                     raise client.error
                 pairs.append(with_api.rate / alone.rate)
                 loaded.append(client.samples)
-                seq_rates.append(sum(map(len, client.samples.values())) / with_api.seconds)
+                requests = sum(map(len, client.samples.values()))
+                seq_rates.append(requests / with_api.seconds)
+                cpu_ms.append((cpu["end"] - cpu["start"]) * 1000.0 / requests)
                 print(f"    {min(map(len, client.samples.values()))} requests of each kind "
                       f"during the drain", flush=True)
             rps_idle = throughput(api.port, a.projects, a.limit)
@@ -402,12 +445,14 @@ def main() -> int:
     idle_p = {k: percentiles(v[: a.requests]) for k, v in idle.samples.items()}
     drop = 1 - statistics.median(pairs)
     report = {"server": a.server, "nice": a.nice, "rate": a.rate or "back to back",
+              "control": a.control,
               "rows": a.rows, "projects": a.projects, "limit": a.limit,
               "under_drain": under_p, "under_drain_samples": counted, "no_drain": idle_p,
               "sql": sql,
               "versions_document": versions, "drain_ratio_pairs": [round(x, 3) for x in pairs],
               "drain_drop": round(drop, 3), "requests_per_s": round(rps_idle),
-              "sequential_requests_per_s_during_drain": [round(x) for x in seq_rates]}
+              "sequential_requests_per_s_during_drain": [round(x) for x in seq_rates],
+              "server_cpu_ms_per_request_during_drain": [round(x, 2) for x in cpu_ms]}
     print(f"\n{counted} requests of each kind under drain, {a.requests} without")
     print(f"{'request':<8} {'under drain p50':>15} {'p99':>7} {'max':>7}   "
           f"{'no drain p50':>12} {'p99':>7}   {'SQL only p50':>12} {'p99':>7}")
@@ -422,6 +467,8 @@ def main() -> int:
     print(f"requests/s (first pages of random projects, 2 workers, 4 clients, no drain): "
           f"{rps_idle:,.0f}; the sequential client during the drains: "
           f"{', '.join(f'{x:,.0f}' for x in seq_rates)}")
+    print(f"the WSGI server's CPU per request during the drains (ms): "
+          f"{', '.join(f'{x:.2f}' for x in cpu_ms)}")
     checks = {f"{k} page p99 <= 20 ms under drain": under_p[k]["p99_ms"] <= TARGETS["p99_ms"]
               for k in ("first", "deep")}
     checks["drain drop <= 15 %"] = drop <= TARGETS["drain_drop"]
