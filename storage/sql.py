@@ -51,6 +51,7 @@ class SQLConnection(Connection):
         self._bulk = bulk.for_engine(self.engine, writes.MESSAGE_COLUMNS)
         self._url = url
         self._reader_engine: sa.Engine | None = None
+        self._statements = reads.Statements()
 
     @property
     def _reader(self) -> sa.Engine:
@@ -206,7 +207,7 @@ class SQLConnection(Connection):
     def get_message(self, project_id: str, message_id: str) -> dict[str, Any] | None:
         reads.require_project(project_id)
         with engines.database_errors(), self._reader.connect() as conn:
-            return reads.get_message(conn, project_id, message_id, utcnow())
+            return reads.get_message(conn, project_id, message_id, utcnow(), self._statements)
 
     def delete_message(self, project_id: str, message_id: str) -> bool:
         reads.require_project(project_id)
@@ -224,11 +225,11 @@ class SQLConnection(Connection):
 
     def _page(self, project_id: str | None, page: reads.Page) -> list[dict[str, Any]]:
         with engines.database_errors(), self._reader.connect() as conn:
-            return reads.list_messages(conn, project_id, utcnow(), page)
+            return reads.list_messages(conn, project_id, utcnow(), page, self._statements)
 
     def get_message_of_any_project(self, message_id: str) -> dict[str, Any] | None:
         with engines.database_errors(), self._reader.connect() as conn:
-            return reads.get_message(conn, None, message_id, utcnow())
+            return reads.get_message(conn, None, message_id, utcnow(), self._statements)
 
     def delete_message_of_any_project(self, message_id: str) -> bool:
         with engines.database_errors(), self.engine.begin() as conn:
