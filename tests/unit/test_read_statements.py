@@ -24,10 +24,12 @@ def conn():
     for project in ("a", "b"):
         for i in range(10):
             rows.append({
-                "id": f"{project}-{i:02d}", "message_id": f"m-{project}-{i}", "project_id": project,
+                "id": f"{project}-{i:02d}", "message_id": f"m-{project}-{i}",
+                "project_id": project,
                 "event_id": "VOLUME_000001", "resource_type": "VOLUME",
                 "resource_uuid": f"r-{i % 2}", "message_level": "ERROR",
-                "user_message": f"{project} {i}", "created_at": NOW - datetime.timedelta(minutes=i),
+                "user_message": f"{project} {i}",
+                "created_at": NOW - datetime.timedelta(minutes=i),
                 "expires_at": NOW + datetime.timedelta(days=1 if i != 9 else -1)})
     with engine.begin() as c:
         c.execute(sa.insert(messages), rows)
