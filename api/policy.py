@@ -18,7 +18,6 @@ PROJECT_READER = "role:reader and project_id:%(project_id)s"
 PROJECT_MEMBER = "role:member and project_id:%(project_id)s"
 
 
-
 def _messages_rule(name: str, check_str: str, description: str, method: str,
                    suffix: str = "") -> policy.DocumentedRuleDefault:
     """A rule of the messages routes, with and without a project in the URL."""

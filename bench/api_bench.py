@@ -36,6 +36,7 @@ the database is herald_api_bench).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import multiprocessing
 import os
@@ -155,11 +156,9 @@ class API:
         """CPU the server's processes have used so far (the workers are
         children of the master): per request, a figure the drain's noise
         does not blur."""
-        total = 0.0
-        for proc in [psutil.Process(self.proc.pid), *psutil.Process(self.proc.pid).children()]:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        return total
+        master = psutil.Process(self.proc.pid)
+        times = [p.cpu_times() for p in [master, *master.children()]]
+        return sum(t.user + t.system for t in times)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -204,9 +203,9 @@ class Paths:
         """The version document in place of every request: no database and
         no herald logic, only the HTTP server and the client's loop (what
         any server would cost the drain under the same client)."""
-        control = Paths.__new__(Paths)
+        control = copy.copy(self)
         control.paths = {k: "/" for k in self.paths}
-        control.project, control.limit = self.project, None
+        control.limit = None  # any body
         return control
 
 
@@ -247,7 +246,7 @@ class Client(threading.Thread):
                         due += self.interval
                         if (wait := due - time.monotonic()) > 0:
                             time.sleep(wait)
-                    want = self.paths.limit if kind != "show" else None  # None: any body
+                    want = self.paths.limit if kind != "show" else None
                     self.samples[kind].append(timed(self.port, self.paths.paths[kind],
                                                     self.paths.project, want))
         except BaseException as exc:  # reported by the main thread

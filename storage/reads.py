@@ -159,28 +159,19 @@ def list_messages(conn: sa.Connection, project_id: str | None, now: datetime.dat
         raise ValueError(f"unknown sort key {page.sort_key}")
     if project_id is not None:
         require_project(project_id)
-    filters = {f"filter_{name}": value for name, value in sorted(page.filters.items())
-               if value is not None}
-    shape = _Shape(scoped=project_id is not None,
-                   filters=tuple(name[len("filter_"):] for name in filters),
+    filters = sorted((name, value) for name, value in page.filters.items() if value is not None)
+    shape = _Shape(scoped=project_id is not None, filters=tuple(name for name, _ in filters),
                    since=page.since is not None, before=page.before is not None,
                    sort_key=page.sort_key, ascending=page.ascending,
                    marker=page.marker is not None, offset=bool(page.offset))
     stmt, anchor_stmt = (statements or Statements()).listing(shape)
-    params: dict[str, Any] = {"now": now, "limit": max(0, min(page.limit, MAX_LIMIT)),
-                              **filters}
-    if project_id is not None:
-        params["project_id"] = project_id
-    if page.since is not None:
-        params["since"] = page.since
-    if page.before is not None:
-        params["before"] = page.before
-    if page.offset:
-        params["offset"] = page.offset
+    # one set of values for both statements: each reads only its own parameters
+    params: dict[str, Any] = {
+        "now": now, "project_id": project_id, "since": page.since, "before": page.before,
+        "limit": max(0, min(page.limit, MAX_LIMIT)), "offset": page.offset,
+        "marker": page.marker, **{f"filter_{name}": value for name, value in filters}}
     if anchor_stmt is not None:
-        anchor = conn.execute(anchor_stmt, {"marker": page.marker, "now": now,
-                                            **({"project_id": project_id}
-                                               if project_id is not None else {})}).first()
+        anchor = conn.execute(anchor_stmt, params).first()
         if anchor is None:
             raise InvalidMarker(f"marker {page.marker!r} is not a message of this project")
         params.update({f"anchor_{i}": value for i, value in enumerate(anchor)})
@@ -190,12 +181,11 @@ def list_messages(conn: sa.Connection, project_id: str | None, now: datetime.dat
 def get_message(conn: sa.Connection, project_id: str | None, message_id: str,
                 now: datetime.datetime, statements: Statements | None = None
                 ) -> dict[str, Any] | None:
-    params: dict[str, Any] = {"message_id": message_id, "now": now}
     if project_id is not None:
         require_project(project_id)
-        params["project_id"] = project_id
     row = conn.execute((statements or Statements()).get(project_id is not None),
-                       params).mappings().first()
+                       {"message_id": message_id, "now": now, "project_id": project_id}
+                       ).mappings().first()
     return dict(row) if row is not None else None
 
 
