@@ -78,6 +78,18 @@ OPTS = [
         "(named after the pool) and split the messages, alongside other "
         "pools or plain listeners that each get every message.",
     ),
+    cfg.FloatOpt(
+        "probe_interval",
+        default=1.0,
+        min=0.05,
+        help="kombu intake: seconds between looks for the exchanges and queues "
+        "herald reads but never creates, while any is missing: the services' "
+        "control exchanges (created by the services when they start) and the "
+        "topic queues of herald's own topics (created by a service's Notifier "
+        "with its first notification). A notification on a shared topic "
+        "published between the creation of its exchange and herald's next "
+        "look does not reach herald's queue.",
+    ),
     cfg.IntOpt(
         "batch_size",
         default=500,
@@ -110,11 +122,17 @@ OPTS = [
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Binding:
-    """One queue bound to one exchange, as oslo declares it."""
+    """One queue bound to one exchange, as oslo declares it.
+
+    ``own``: the queue is herald's own (its shared queue or pool queue),
+    which no service declares; otherwise it is a topic queue, which the
+    services' Notifiers declare (listener.topology).
+    """
 
     exchange: str
     queue: str
     routing_key: str
+    own: bool = False
 
 
 def bindings(conf: cfg.ConfigOpts) -> list[Binding]:
@@ -133,7 +151,7 @@ def bindings(conf: cfg.ConfigOpts) -> list[Binding]:
             for topic in topics:
                 for priority in group.priorities:
                     key = f"{topic}.{priority}"
-                    out.append(Binding(exchange, queue or key, key))
+                    out.append(Binding(exchange, queue or key, key, own=bool(queue)))
     return out
 
 

@@ -1,7 +1,7 @@
 """herald's own RabbitMQ consumer: batches in, one multiple-ack out.
 
-It consumes the queues oslo notifiers publish to, declared with the same
-names and arguments, receives raw bodies (so even undecodable ones are
+It consumes the queues oslo notifiers publish to (declaring only its own,
+listener.topology), receives raw bodies (so even undecodable ones are
 quarantined, which oslo's listener cannot do), and acknowledges a whole
 committed batch with a single ``basic.ack(multiple=True)``.
 
@@ -21,6 +21,7 @@ import kombu
 
 from collector.model import Inbound, Outcome
 from listener import intake, rabbit
+from listener.topology import Topology
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class KombuIntake(intake.Intake):
         self.batch_size = self.conf.listener.batch_size
         self.batch_timeout = self.conf.listener.batch_timeout
         self.batch_min_wait = self.conf.listener.batch_min_wait
-        self._mismatches: set[tuple[str, str]] = set()
+        self.probe_interval = self.conf.listener.probe_interval
         # as oslo's rabbit driver: check heartbeats heartbeat_rate times per
         # heartbeat_timeout_threshold (not per frame: that cost ~8 % of a
         # worker); 0 disables heartbeats
@@ -70,10 +71,9 @@ class KombuIntake(intake.Intake):
                 delay = min(delay + self.rabbit.retry_backoff, self.rabbit.retry_max)
 
     def _consume(self, conn: kombu.Connection, where: str) -> None:
-        channel, queues = self._declare(conn)
-        # only now: "Consuming" tells operators (and tests) that every queue
-        # exists and any declaration mismatch has already been reported
-        LOG.info("Consuming %d queue binding(s) from %s", len(self.bindings), where)
+        channel = self._channel(conn)
+        declaring = conn.channel()  # refusals close it, never the consuming channel
+        topology = Topology(self.bindings, self.rabbit.queue_arguments, self.probe_interval)
         pending: list[Inbound] = []
         tags: list[int] = []
         first = 0.0
@@ -86,11 +86,22 @@ class KombuIntake(intake.Intake):
                                    redelivered=message.delivery_info["redelivered"]))
             tags.append(message.delivery_tag)
 
-        consumer_tags = [channel.basic_consume(queue=q, callback=on_message) for q in queues]
+        consumer_tags: list[str] = []
+
+        def consume(queue: str) -> None:
+            consumer_tags.append(channel.basic_consume(queue=queue, callback=on_message))
+
+        topology.settle(declaring, consume)
+        # only now: "Consuming" tells operators (and tests) that every queue
+        # that exists is consumed and any refusal has already been reported
+        LOG.info("Consuming %d of %d queue(s) from %s%s", len(topology.consumed),
+                 len(topology.queues), where,
+                 "" if topology.complete else f"; waiting for {topology.missing()} (see above)")
         batch_size, batch_timeout = self.batch_size, self.batch_timeout
         min_wait = min(self.batch_min_wait, batch_timeout)
         drain, monotonic = conn.drain_events, time.monotonic
         next_heartbeat = 0.0
+        next_probe = monotonic() + self.probe_interval
         while not self.stop.is_set():
             # Group commit: a batch goes once it is full, or batch_timeout
             # old, or min_wait old with no further delivery ready (a backlog
@@ -101,11 +112,16 @@ class KombuIntake(intake.Intake):
                 timeout = min_wait - age if age < min_wait else 0.0
             else:
                 timeout = 1.0
+            if not topology.complete:
+                timeout = max(0.0, min(timeout, next_probe - monotonic()))
             try:
                 drain(timeout=timeout)
             except TimeoutError:
                 idle = True
             now = monotonic()
+            if not topology.complete and now >= next_probe:
+                topology.settle(declaring, consume)
+                next_probe = now + self.probe_interval
             if self.heartbeat_interval is not None and now >= next_heartbeat:
                 conn.heartbeat_check(rate=self.heartbeat_rate)
                 next_heartbeat = now + self.heartbeat_interval
@@ -164,56 +180,7 @@ class KombuIntake(intake.Intake):
         if self.heartbeat_interval is not None:
             conn.heartbeat_check(rate=self.heartbeat_rate)
 
-    # -- declarations ---------------------------------------------------------
-    def _declare(self, conn: kombu.Connection) -> tuple[Any, list[str]]:
-        """Declare exchanges, queues and bindings as oslo does.
-
-        If RabbitMQ refuses a declaration (PRECONDITION_FAILED: the entity
-        exists with other durability or arguments), log what to change and
-        consume the existing entity as it is rather than crash-looping.
-        """
-        s = self.rabbit
-        channel = self._channel(conn)
-        queues: list[str] = []
-        for b in self.bindings:
-            channel = self._declare_one(
-                conn, channel, "exchange", b.exchange,
-                lambda ch, b=b: ch.exchange_declare(b.exchange, "topic", durable=s.durable,
-                                                    auto_delete=s.auto_delete),
-                lambda ch, b=b: ch.exchange_declare(b.exchange, "topic", passive=True))
-            channel = self._declare_one(
-                conn, channel, "queue", b.queue,
-                lambda ch, b=b: ch.queue_declare(b.queue, durable=s.durable,
-                                                 auto_delete=s.auto_delete,
-                                                 arguments=s.queue_arguments or None),
-                lambda ch, b=b: ch.queue_declare(b.queue, passive=True))
-            channel.queue_bind(b.queue, b.exchange, routing_key=b.routing_key)
-            if b.queue not in queues:
-                queues.append(b.queue)
-        return channel, queues
-
     def _channel(self, conn: kombu.Connection) -> Any:
         channel = conn.channel()
         channel.basic_qos(0, self.rabbit.prefetch, False)
-        return channel
-
-    def _declare_one(self, conn: kombu.Connection, channel: Any, kind: str, name: str,
-                     active: Any, passive: Any) -> Any:
-        try:
-            active(channel)
-            return channel
-        except amqp.exceptions.PreconditionFailed as exc:
-            if (kind, name) not in self._mismatches:
-                self._mismatches.add((kind, name))
-                r = self.conf.oslo_messaging_rabbit
-                LOG.error(
-                    "RabbitMQ refused herald's declaration of %s %r: %s. herald declares it "
-                    "as [oslo_messaging_rabbit] amqp_durable_queues=%s, amqp_auto_delete=%s, "
-                    "rabbit_quorum_queue=%s, rabbit_ha_queues=%s; the emitting services must "
-                    "use the same settings, or their notifiers fail with PRECONDITION_FAILED "
-                    "and drop notifications. Consuming the existing %s as it is.",
-                    kind, name, exc.reply_text, r.amqp_durable_queues, r.amqp_auto_delete,
-                    r.rabbit_quorum_queue, r.rabbit_ha_queues, kind)
-        channel = self._channel(conn)  # the broker closed the refused channel
-        passive(channel)
         return channel

@@ -34,10 +34,6 @@ LIB_DEFAULTS = {
     # oslo's 0 means unbounded: the broker would push the whole queue into
     # the worker's memory. Twice the default batch keeps the pipe full.
     ("oslo_messaging_rabbit", "rabbit_qos_prefetch_count"): 1000,
-    # RabbitMQ 4.3 refuses transient non-exclusive queues, and durable
-    # queues keep what was published across a broker restart. Emitting
-    # services must use the same value (docs/wire-format.md).
-    ("oslo_messaging_rabbit", "amqp_durable_queues"): True,
 }
 
 

@@ -73,8 +73,13 @@ class HeraldProcess:
             max_notification_size = 8192
             rejected_body_max_bytes = 1024
             stats_interval = 5
+            probe_interval = 0.2
             [storage]
             message_reap_interval = -1
+            [oslo_messaging_rabbit]
+            # as this file's services have it: herald-emit, the messaging
+            # dispatcher and the oslo intake declare like them
+            amqp_durable_queues = true
             """) + textwrap.dedent(extra))
         self.engine = sa.create_engine(db_url, pool_pre_ping=True)
         self.proc: subprocess.Popen[bytes] | None = None
@@ -95,7 +100,11 @@ class HeraldProcess:
                 conn.execute(sa.delete(table))
 
     def start(self, wait_for: str | None = "Consuming",
-              env: dict[str, str] | None = None) -> HeraldProcess:
+              env: dict[str, str] | None = None, services_first: bool = True) -> HeraldProcess:
+        """``services_first``: the services are running, so their exchanges
+        exist (herald never creates them: listener.topology)."""
+        if services_first:
+            self.declare_exchanges()
         self._log = open(self.log_path, "ab")  # closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "listener.cmd.listener", "--config-file",
@@ -158,6 +167,14 @@ class HeraldProcess:
         self.engine.dispose()
 
     # -- publishing ---------------------------------------------------------------
+    def declare_exchanges(self) -> None:
+        """What the services of these tests do when they start: declare their
+        control exchange, durable (their amqp_durable_queues is true)."""
+        with kombu.Connection(services.AMQP_URL) as conn:
+            channel = conn.channel()
+            for name in self.exchanges:
+                channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
+
     def notifier(self, driver: str = "messaging", **rabbit: Any) -> oslo_messaging.Notifier:
         """A service's Notifier; ``rabbit``: its [oslo_messaging_rabbit] settings."""
         if self._transport is None:
@@ -168,7 +185,8 @@ class HeraldProcess:
     def service_notifier(self, exchange: str, publisher_id: str, topic: str,
                          driver: str = "messagingv2") -> oslo_messaging.Notifier:
         """A Notifier as nova (exchange ``nova``) or cinder (``openstack``)
-        configures one, publishing its own notifications on ``topic``."""
+        configures one, publishing its own notifications on ``topic``
+        (durable queues; real services at oslo's defaults: tests/integration)."""
         if exchange not in self._service_transports:
             self._service_transports[exchange] = self._service_transport(exchange, {})
         return oslo_messaging.Notifier(self._service_transports[exchange],

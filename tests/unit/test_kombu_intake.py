@@ -12,6 +12,7 @@ import pytest
 
 from collector.model import Outcome
 from listener import config
+from listener.intake import bindings as intake_bindings
 from listener.kombu_intake import KombuIntake
 
 
@@ -23,8 +24,8 @@ class Delivery:
 
 
 class FakeChannel:
-    def __init__(self, log, refuse_queue=False):
-        self.log, self.refuse_queue = log, refuse_queue
+    def __init__(self, log):
+        self.log = log
         self.callbacks = []
 
     def basic_qos(self, *args):
@@ -34,8 +35,6 @@ class FakeChannel:
         self.log.append(("exchange", name, kw.get("passive", False)))
 
     def queue_declare(self, name, **kw):
-        if self.refuse_queue and not kw.get("passive"):
-            raise amqp.exceptions.PreconditionFailed("inequivalent arg 'durable'")
         self.log.append(("queue", name, kw.get("passive", False), kw.get("arguments")))
 
     def queue_bind(self, queue, exchange, routing_key):
@@ -62,14 +61,13 @@ class FakeConnection:
     """drain_events plays a script: ints are deliveries, 'idle' times out,
     ('sleep', s) lets time pass, 'stop' sets the stop event."""
 
-    def __init__(self, script, stop, refuse_queue=False):
+    def __init__(self, script, stop):
         self.script, self.stop = list(script), stop
         self.log = []
         self.channels = []
-        self.refuse_queue = refuse_queue
 
     def channel(self):
-        ch = FakeChannel(self.log, refuse_queue=self.refuse_queue and not self.channels)
+        ch = FakeChannel(self.log)
         self.channels.append(ch)
         return ch
 
@@ -165,17 +163,20 @@ def test_a_batch_that_could_not_be_committed_is_requeued(intake_for):
     assert acks(conn) == [("nack", 2, True, True)]
 
 
-def test_declares_like_oslo_and_survives_a_mismatch(intake_for, caplog):
+def test_declarations_never_touch_the_consuming_channel(intake_for):
+    """A refused declaration closes its channel; the consuming one must keep
+    its consumers and unacknowledged deliveries (listener.topology)."""
     intake = intake_for(RecordingPipeline())
-    conn = FakeConnection(["stop"], intake.stop, refuse_queue=True)
+    intake.conf.set_override("pool", "herald-pool", group="listener")
+    intake.bindings = intake_bindings(intake.conf)
+    conn = FakeConnection(["stop"], intake.stop)
     intake._consume(conn, "test-broker")
+    consuming, declaring = conn.channels
+    assert consuming.callbacks and not declaring.callbacks
     declared = [e for e in conn.log if e[0] in ("exchange", "queue", "bind")]
-    topic = "user_messages.error"
-    assert ("exchange", "openstack", False) in declared
-    assert ("queue", topic, True, None) in declared  # passive after the refusal
-    assert ("bind", topic, "openstack", topic) in declared
-    assert "RabbitMQ refused herald's declaration of queue" in caplog.text
-    assert "amqp_durable_queues=True" in caplog.text
+    assert ("exchange", "openstack", True) in declared  # looked up, never declared
+    assert ("queue", "herald-pool", False, None) in declared  # herald's own queue
+    assert ("bind", "herald-pool", "openstack", "user_messages.error") in declared
     assert ("qos", 0, 1000, False) in conn.log
 
 
@@ -189,7 +190,7 @@ def test_redeliveries_are_acknowledged_one_by_one(intake_for):
         step = conn.script[0] if conn.script else None
         if step in (2,):
             conn.script.pop(0)
-            for cb in conn.channels[-1].callbacks:
+            for cb in conn.channels[0].callbacks:  # the consuming channel
                 cb(Delivery(2, redelivered=True))
             return None
         return real(timeout)

@@ -1,0 +1,170 @@
+"""What herald declares, and what it only looks up, against a broker model.
+
+The model refuses declarations as RabbitMQ does: a passive declaration of a
+missing entity is NOT_FOUND, an active one with other properties is
+PRECONDITION_FAILED. The real broker is in tests/functional (and real
+Cinder in tests/integration).
+"""
+
+import logging
+
+import amqp
+import pytest
+
+from listener.intake import Binding
+from listener.topology import Topology
+
+QUORUM = {"x-queue-type": "quorum"}
+
+
+class Broker:
+    """Exchanges and queues by name, with the properties they were declared with."""
+
+    def __init__(self):
+        self.exchanges, self.queues, self.bindings = {}, {}, set()
+        self.calls = []
+
+    def exchange_declare(self, name, kind, passive=False, **props):
+        self.calls.append(("exchange", name, passive))
+        if passive:
+            if name not in self.exchanges:
+                raise amqp.exceptions.NotFound(f"no exchange '{name}'")
+            return
+        raise AssertionError(f"herald declared exchange {name!r} actively: {props}")
+
+    def queue_declare(self, name, passive=False, durable=False, auto_delete=False,
+                      arguments=None):
+        self.calls.append(("queue", name, passive))
+        if passive:
+            if name not in self.queues:
+                raise amqp.exceptions.NotFound(f"no queue '{name}'")
+            return
+        props = {"durable": durable, "auto_delete": auto_delete, "arguments": arguments or {}}
+        if name in self.queues and self.queues[name] != props:
+            raise amqp.exceptions.PreconditionFailed(f"inequivalent arg for queue '{name}'")
+        self.queues[name] = props
+
+    def queue_bind(self, queue, exchange, routing_key):
+        if queue not in self.queues or exchange not in self.exchanges:
+            raise amqp.exceptions.NotFound("no such queue or exchange")
+        self.bindings.add((queue, exchange, routing_key))
+
+    # what a service does
+    def service_starts(self, exchange, durable=False):
+        self.exchanges[exchange] = {"durable": durable}
+
+    def notifier_publishes(self, exchange, key, durable=False):
+        self.service_starts(exchange, durable)
+        self.queues.setdefault(key, {"durable": durable, "auto_delete": False, "arguments": {}})
+        self.bindings.add((key, exchange, key))
+
+
+def own(key):
+    return Binding("openstack", "herald", key, own=True)
+
+
+def topic(key, exchange="openstack"):
+    return Binding(exchange, key, key)
+
+
+@pytest.fixture
+def consumed():
+    return []
+
+
+def test_the_services_entities_are_never_declared_actively(consumed):
+    broker = Broker()
+    t = Topology([own("notifications.error"), topic("user_messages.error")], {}, 1.0)
+    t.settle(broker, consumed.append)
+    # herald's own queue exists at once, durable; the rest is only looked up
+    assert broker.queues == {"herald": {"durable": True, "auto_delete": False, "arguments": {}}}
+    assert broker.exchanges == {} and broker.bindings == set()
+    assert ("exchange", "openstack", True) in broker.calls
+    assert ("queue", "user_messages.error", True) in broker.calls
+    assert consumed == ["herald"] and not t.complete
+
+
+def test_bound_and_consumed_once_the_services_created_them(consumed, caplog):
+    caplog.set_level(logging.INFO)
+    broker = Broker()
+    t = Topology([own("notifications.error"), topic("user_messages.error")], {}, 1.0)
+    t.settle(broker, consumed.append)
+    assert "The exchange 'openstack' does not exist" in caplog.text
+    assert t.missing() == "1 exchange(s), 1 queue(s)"
+    broker.service_starts("openstack")  # cinder starts: its exchange, transient
+    t.settle(broker, consumed.append)
+    assert ("herald", "openstack", "notifications.error") in broker.bindings
+    assert "The exchange 'openstack' exists now" in caplog.text
+    assert not t.complete
+    broker.notifier_publishes("openstack", "user_messages.error")
+    t.settle(broker, consumed.append)
+    assert consumed == ["herald", "user_messages.error"] and t.complete
+    assert broker.exchanges["openstack"] == {"durable": False}  # as the service made it
+    assert broker.queues["user_messages.error"]["durable"] is False
+
+
+def test_a_complete_topology_needs_no_more_looks(consumed):
+    broker = Broker()
+    broker.notifier_publishes("openstack", "user_messages.error")
+    t = Topology([own("notifications.error"), topic("user_messages.error")], {}, 1.0)
+    t.settle(broker, consumed.append)
+    assert t.complete and t.missing() == ""
+    calls = len(broker.calls)
+    t.settle(broker, consumed.append)
+    assert len(broker.calls) == calls and consumed == ["herald", "user_messages.error"]
+
+
+def test_each_entity_is_looked_up_once_per_settle(consumed):
+    broker = Broker()
+    bindings = [Binding(ex, "herald", f"notifications.{p}", own=True)
+                for ex in ("openstack", "nova") for p in ("error", "info")]
+    t = Topology(bindings, {}, 1.0)
+    t.settle(broker, consumed.append)
+    assert broker.calls.count(("exchange", "nova", True)) == 1
+    assert [c for c in broker.calls if c[1] == "herald"] == [("queue", "herald", False)]
+
+
+def test_a_missing_entity_is_logged_once(consumed, caplog):
+    broker = Broker()
+    t = Topology([topic("user_messages.error")], {}, 1.0)
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        t.settle(broker, consumed.append)
+    assert caplog.text.count("The queue 'user_messages.error' does not exist yet") == 1
+
+
+def test_own_queues_are_quorum_queues_when_configured(consumed):
+    broker = Broker()
+    t = Topology([own("notifications.error")], QUORUM, 1.0)
+    t.settle(broker, consumed.append)
+    assert broker.queues["herald"] == {"durable": True, "auto_delete": False,
+                                       "arguments": QUORUM}
+
+
+def test_an_own_queue_declared_otherwise_is_reported_and_consumed(consumed, caplog):
+    broker = Broker()
+    broker.queues["herald"] = {"durable": True, "auto_delete": False, "arguments": {}}
+    t = Topology([own("notifications.error")], QUORUM, 1.0)
+    t.settle(broker, consumed.append)
+    assert "refused herald's declaration of its own queue 'herald'" in caplog.text
+    assert broker.queues["herald"]["arguments"] == {}  # left as it was
+    assert consumed == ["herald"]
+
+
+def test_an_exchange_deleted_between_look_and_bind_is_retried(consumed):
+    broker = Broker()
+    broker.service_starts("openstack")
+    real_bind = broker.queue_bind
+
+    def racing_bind(queue, exchange, routing_key):
+        broker.exchanges.pop(exchange, None)
+        return real_bind(queue, exchange, routing_key)
+
+    broker.queue_bind = racing_bind
+    t = Topology([own("notifications.error")], {}, 1.0)
+    t.settle(broker, consumed.append)
+    assert not t.complete and consumed == ["herald"]
+    broker.queue_bind = real_bind
+    broker.service_starts("openstack")
+    t.settle(broker, consumed.append)
+    assert t.complete and consumed == ["herald"]  # consumed once, bound now
