@@ -16,7 +16,6 @@ function configure_herald {
     sudo install -d -o $STACK_USER $HERALD_CONF_DIR
     rm -f $HERALD_CONF
     iniset_rpc_backend herald $HERALD_CONF DEFAULT
-    iniset $HERALD_CONF oslo_messaging_rabbit amqp_durable_queues True
     # devstack's URL names no driver: herald picks the fastest one installed
     iniset $HERALD_CONF database connection $(database_connection_url $HERALD_DB_NAME)
     iniset $HERALD_CONF listener workers $HERALD_WORKERS
@@ -25,12 +24,9 @@ function configure_herald {
     iniset $HERALD_CONF listener shared_topics $HERALD_SHARED_TOPICS
     iniset $HERALD_CONF listener shared_queue $HERALD_SHARED_QUEUE
     iniset $HERALD_CONF DEFAULT debug $ENABLE_DEBUG_LOG_LEVEL
-    # emitting services must declare their notification queues the same way
-    for conf in $NOVA_CONF $CINDER_CONF; do
-        if [[ -n "$conf" && -f "$conf" ]]; then
-            iniset $conf oslo_messaging_rabbit amqp_durable_queues True
-        fi
-    done
+    # nova's and cinder's own configuration is left as it is: herald declares
+    # none of their exchanges and queues (listener/topology.py), and
+    # herald-emit publishes with the same oslo defaults as they do
     if is_service_enabled herald-api; then
         configure_herald_api
     fi

@@ -20,6 +20,10 @@ topics = herald_quickstart
 shared_topics = herald_quickstart_notifications
 shared_queue = herald_quickstart
 exchanges = openstack,nova
+[oslo_messaging_rabbit]
+# as this demonstration's services are configured: herald-emit publishes like
+# them (herald-listener itself declares none of their exchanges and queues)
+amqp_durable_queues = true
 [api]
 # X-Auth-Token: <user>:<project>, no Keystone: for this demonstration only
 auth_strategy = noauth
@@ -33,6 +37,15 @@ u = urllib.parse.urlsplit(sys.argv[1].split(",")[0])
 socket.create_connection((u.hostname or "127.0.0.1", u.port or 5672), timeout=3).close()
 PY
 
+echo "== the services' exchanges (openstack, nova), as cinder and nova declare them when they start"
+python - "$url" <<'PY'
+import sys
+import kombu
+with kombu.Connection(sys.argv[1].replace("rabbit://", "amqp://", 1)) as conn:
+    channel = conn.channel()
+    for exchange in ("openstack", "nova"):
+        channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+PY
 echo "== herald-manage db upgrade"
 herald-manage "${conf[@]}" db upgrade
 echo "== herald-listener (log: $dir/listener.log)"
@@ -98,7 +111,22 @@ with kombu.Connection(sys.argv[1].replace("rabbit://", "amqp://", 1)) as conn:
               "kept for its own consumers (e.g. ceilometer); herald read its own copies")
         channel.queue_delete(q)
 PY
-sleep 2
+# wait for the outcomes, not for a time: one per catalogue entry, the buggy one
+# and the two services' failures (routine traffic is only counted)
+expected=$(( $(herald-manage "${conf[@]}" catalogue list --format json | python -c 'import json, sys; print(len(json.load(sys.stdin)))') + 3 ))
+python - "$dir/herald.sqlite" "$expected" <<'PY'
+import sqlite3, sys, time
+db, expected = sys.argv[1], int(sys.argv[2])
+for _ in range(300):
+    with sqlite3.connect(db) as c:
+        got = sum(c.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("messages", "rejected_notifications"))
+    if got >= expected:
+        break
+    time.sleep(0.1)
+else:
+    sys.exit(f"herald stored or quarantined {got} of {expected} notifications in 30 s")
+PY
 echo "== herald-api on http://127.0.0.1:$api_port (log: $dir/api.log)"
 herald-api "${conf[@]}" > "$dir/api.log" 2>&1 &
 api=$!
