@@ -90,8 +90,9 @@ def test_free_text_has_no_influence_on_the_message(conf, cls, nova_cls, filt, te
     want = stored_texts(pipeline, dispatcher, notifications(cls, nova_cls, filt, "word"))
     assert got == want, quarantine.records
     if len(text) >= 8:
-        for message in got:
-            assert text not in message
+        for message, ours in zip(got, want):
+            # a text the catalogue's own wording contains ("attachme") proves nothing
+            assert text not in message or text in ours
 
 
 @SETTINGS
