@@ -12,9 +12,20 @@ Three kinds arrive on the queues herald consumes:
 
 The decision starts from the event type alone: a notification no rule is
 about costs one dictionary lookup before its payload is looked at.
+
+One failure makes one message even when a service reports it twice: nova
+with ``[notifications] notification_format = both`` sends a legacy and a
+versioned notification of the same failed build, with two message IDs. A
+mapped notification naming its request and resource is therefore keyed by
+what it tells the user (event, project, resource, request), not by its
+message ID: the second copy is absorbed like a redelivery.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
 
 from collector.model import Notification
 from collector.rules import RuleSet
@@ -37,8 +48,19 @@ class Router:
         if type(event_type) is str:
             for rule in self.rules.candidates(event_type):
                 if rule.applies(n):
-                    return rule.translate(n)
+                    return keyed_by_fact(rule.translate(n))
         payload = n.payload
         if type(payload) is dict and "event_id" in payload:
             return n
         return None
+
+
+def keyed_by_fact(n: Notification) -> Notification:
+    """``n`` with a message ID derived from what it tells the user, when it
+    names its request and resource (module docstring)."""
+    payload = n.payload
+    request, resource = payload.get("request_id"), payload.get("resource_uuid")
+    if type(request) is not str or type(resource) is not str:
+        return n
+    fact = json.dumps([payload.get("event_id"), payload.get("project_id"), resource, request])
+    return dataclasses.replace(n, message_id="fact:" + hashlib.sha256(fact.encode()).hexdigest())

@@ -66,19 +66,30 @@ _RULE_KEYS = {"name", "description", "enabled", "event_type", "priority", "publi
               "conditions", "exception", "event_id", "fields", "params"}
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
 _CLASS = re.compile(r"\s*(?:[A-Za-z_][A-Za-z0-9_]*\.)*([A-Za-z_][A-Za-z0-9_]{0,99})\s*(?:\(|$)")
+# nova's legacy payloads carry an exception that crossed RPC as the repr of
+# its serialised dict, the class last: "{'kwargs': ..., 'class': 'NoValidHost_Remote'}"
+_SERIALISED = re.compile(r"\{.*'class': '([A-Za-z_][A-Za-z0-9_]{0,99})'\}\s*$", re.DOTALL)
+# oslo.messaging re-raises a remote exception as a subclass named <class>_Remote
+_REMOTE = "_Remote"
 
 
 def exception_class(value: Any) -> str | None:
     """The class name of an exception as services send it: ``repr(exc)``
     (``"NoValidBackend('No valid backend...')"``), nova's ExceptionPayload,
-    or a bare class name. Nothing else of the text is kept."""
+    the repr of an exception serialised across RPC (what real nova sends in
+    legacy payloads), or a bare class name. An exception re-raised from
+    another service (``NoValidHost_Remote``) is its original class. Nothing
+    else of the text is kept."""
     if type(value) is dict:
         value = value.get("nova_object.data", value)
         value = value.get("exception") if type(value) is dict else None
     if type(value) is not str:
         return None
-    m = _CLASS.match(value)
-    return m.group(1) if m else None
+    m = _SERIALISED.match(value) or _CLASS.match(value)
+    if m is None:
+        return None
+    name = m.group(1)
+    return name[:-len(_REMOTE)] if name.endswith(_REMOTE) and len(name) > len(_REMOTE) else name
 
 
 def _globs(raw: Any, what: str) -> tuple[str, ...]:

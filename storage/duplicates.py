@@ -19,8 +19,9 @@ from storage.tables import messages
 
 CODE = "duplicate_message_id"
 DETAIL = "another notification with this message_id was stored with different content"
-CONTENT = ("project_id", "event_id", "user_message", "resource_uuid", "request_id", "user_id",
-           "created_at")
+# not created_at: two reports of one failure (collector.mapping.keyed_by_fact)
+# share a message_id but not their timestamps; the first one's is kept
+CONTENT = ("project_id", "event_id", "user_message", "resource_uuid", "request_id", "user_id")
 
 
 def same_content(a: Any, b: Any) -> bool:

@@ -99,6 +99,16 @@ class TestWrites:
         store.insert_messages([m, dataclasses.replace(m, id=str(uuid.uuid4()))])
         assert count(store, messages) == 1
 
+    def test_two_reports_of_one_failure_are_one_row(self, store):
+        """nova's legacy and versioned notification of one failure share a
+        key (collector.mapping.keyed_by_fact), not their timestamps."""
+        first = msg(1)
+        later = dataclasses.replace(first, id=str(uuid.uuid4()),
+                                    created_at=first.created_at + datetime.timedelta(seconds=1))
+        assert store.insert_messages([first, later]) == []
+        assert store.insert_messages([dataclasses.replace(later, id=str(uuid.uuid4()))]) == []
+        assert count(store, messages) == 1
+
     def test_a_reused_message_id_with_other_content_is_refused(self, store):
         first = msg(1)
         assert store.insert_messages([first]) == []

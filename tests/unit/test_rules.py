@@ -79,6 +79,13 @@ def test_bad_paths_are_refused(text):
     ({"nova_object.data": {"exception": "CinderConnectionFailed",
                            "exception_message": "host db01 refused"}}, "CinderConnectionFailed"),
     ({"exception": "BuildAbortException"}, "BuildAbortException"),
+    # what real nova 34 sends once the scheduler's exception crossed RPC
+    ({"nova_object.data": {"exception": "NoValidHost_Remote"}}, "NoValidHost"),
+    ("{'kwargs': {'reason': '', 'code': 500}, 'message': 'No valid host was found. ', "
+     "'class': 'NoValidHost_Remote'}", "NoValidHost"),
+    ("{'message': \"x'}\", 'class': 'Evil'}", "Evil"),  # the last key decides, nothing else
+    ("{'class': 'NoValidHost_Remote', 'message': 'x'}", None),  # not the shape nova sends
+    ("_Remote", "_Remote"),
     ("No valid host was found. There are not enough hosts", None),
     ("<script>(", None), (42, None), (None, None), ({"nova_object.data": "x"}, None),
 ])
