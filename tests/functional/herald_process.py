@@ -33,16 +33,22 @@ class HeraldProcess:
     def __init__(self, tmp_path: Any, db_url: str, *, intake: str = "kombu", workers: int = 1,
                  extra: str = "", share_with: HeraldProcess | None = None,
                  transport_url: str = services.RABBIT_URL,
-                 exchanges: list[str] | None = None, shared_topics: int = 0) -> None:
+                 exchanges: list[str] | None = None, shared_topics: int | list[str] = 0,
+                 topic: str | None = None, amqp_url: str = services.AMQP_URL) -> None:
         token = secrets.token_hex(4)
         # share_with: a second listener on the same queues (and database)
-        self.topic = share_with.topic if share_with else f"hft_{token}"
+        self.topic = share_with.topic if share_with else topic or f"hft_{token}"
+        #: the broker as the tests reach it (transport_url may be a TLS proxy)
+        self.amqp_url = amqp_url
         self.exchange = share_with.exchange if share_with else f"hft_ex_{token}"
         # exchanges: real services' exchange names (nova, openstack); the
         # topics stay unique, so tests never see each other's notifications
         self.exchanges = exchanges or [self.exchange]
         #: shared topics (services' own notifications), read through shared_queue
-        self.shared_topics = (share_with.shared_topics if share_with else
+        #: shared topics (services' own notifications): a count of made-up
+        #: ones, or real names (notifications, versioned_notifications)
+        self.shared_topics = (share_with.shared_topics if share_with else list(shared_topics)
+                              if isinstance(shared_topics, list) else
                               [f"hft_notif{i}_{token}" for i in range(shared_topics)])
         self.shared_queue = share_with.shared_queue if share_with else f"hft_herald_{token}"
         self.db_url = db_url
@@ -156,7 +162,7 @@ class HeraldProcess:
         for transport in [self._transport, *self._service_transports.values()]:
             if transport is not None:
                 transport.cleanup()
-        with kombu.Connection(services.AMQP_URL) as conn:
+        with kombu.Connection(self.amqp_url) as conn:
             channel = conn.channel()
             for priority in PRIORITIES:
                 channel.queue_delete(f"{self.topic}.{priority}")
@@ -170,7 +176,7 @@ class HeraldProcess:
     def declare_exchanges(self) -> None:
         """What the services of these tests do when they start: declare their
         control exchange, durable (their amqp_durable_queues is true)."""
-        with kombu.Connection(services.AMQP_URL) as conn:
+        with kombu.Connection(self.amqp_url) as conn:
             channel = conn.channel()
             for name in self.exchanges:
                 channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
@@ -207,7 +213,7 @@ class HeraldProcess:
     def publish_raw(self, bodies: list[bytes | str], priority: str = "error",
                     content_encoding: str = "utf-8") -> None:
         """Publish bodies a Notifier never would (malformed, huge, binary)."""
-        with kombu.Connection(services.AMQP_URL) as conn:
+        with kombu.Connection(self.amqp_url) as conn:
             channel = conn.channel()
             exchange = kombu.Exchange(self.exchange, "topic", durable=True)
             queue = kombu.Queue(f"{self.topic}.{priority}", exchange, durable=True,
@@ -248,7 +254,7 @@ class HeraldProcess:
 
     def queue_depths(self, topic: str | None = None) -> dict[str, int]:
         out = {}
-        with kombu.Connection(services.AMQP_URL) as conn:
+        with kombu.Connection(self.amqp_url) as conn:
             channel = conn.channel()
             for priority in PRIORITIES:
                 name = f"{topic or self.topic}.{priority}"
@@ -259,6 +265,6 @@ class HeraldProcess:
         return out
 
     def queue_depth(self, name: str) -> int:
-        with kombu.Connection(services.AMQP_URL) as conn:
+        with kombu.Connection(self.amqp_url) as conn:
             return conn.channel().queue_declare(name, passive=True).message_count
 
