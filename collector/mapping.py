@@ -32,6 +32,11 @@ from collector.rules import RuleSet
 
 #: what :class:`listener.emitter.Emitter` sends herald's own payload as
 OWN_EVENT_TYPE = "user_message.create"
+#: why a notification on one of herald's own topics that is neither herald's
+#: payload nor mapped is quarantined (``missing_field``): those topics carry
+#: nothing else, so it is a service's bug, not routine traffic
+OWN_TOPIC = ("no event_id: not herald's payload and no mapping rule applies, on herald's "
+             "own topic, which carries nothing else")
 
 
 class Router:

@@ -28,6 +28,9 @@ class Metrics:
     def ages(self, seconds: Sequence[float]) -> None:
         """Publish → commit age of each notification stored by a batch."""
 
+    def unmapped(self, kinds: Sequence[tuple[str, str, int]]) -> None:
+        """ERROR notifications no rule maps, as (event type, service, count)."""
+
     def folded(self, count: int) -> None:
         """Notifications folded into an existing row (``[storage] fold_window``)."""
 

@@ -104,6 +104,19 @@ class Rejection:
     raw_size: int
 
 
+@dataclasses.dataclass(slots=True)
+class Unmapped:
+    """ERROR notifications of one kind that no rule maps: failures users are
+    not told about. ``sample`` is the latest one (secrets removed, capped)."""
+
+    event_type: str
+    service: str
+    count: int
+    last_seen: datetime.datetime
+    sample: bytes
+    sample_size: int
+
+
 class Outcome(enum.Enum):
     """What became of one delivery; everything but RETRY is acknowledged."""
 
@@ -133,3 +146,7 @@ class Inbound:
     decoded: dict[str, Any] | None = None
     priority: str | None = None
     redelivered: bool = False
+    #: it came on one of herald's own topics ([listener] topics), which carry
+    #: nothing but notifications meant for herald: what no rule maps there is
+    #: a service's bug (quarantined), not routine traffic
+    own_topic: bool = False

@@ -19,13 +19,13 @@ from typing import Protocol
 
 from oslo_config import cfg
 
-from collector import envelope, quarantine, redelivery, reporting, trees
+from collector import envelope, quarantine, redelivery, reporting, trees, unmapped
 from collector.catalogue import Catalogue
 from collector.dispatcher import Dispatcher, Refusal
 from collector.exceptions import InvalidNotification
 from collector.fanout import Fanout
 from collector.holding import Holder
-from collector.mapping import Router
+from collector.mapping import OWN_TOPIC, Router
 from collector.metrics import NOOP, Metrics
 from collector.model import Inbound, Notification, Outcome, Rejection, UserMessage, utcnow
 from collector.rules import RuleSet
@@ -100,6 +100,7 @@ class Pipeline:
         trees: EventTrees | None = None,
         rules: RuleSet | None = None,
         metrics: Metrics = NOOP,
+        unmapped_log: unmapped.UnmappedLog | None = None,
     ) -> None:
         group = conf.collector
         self.router = Router(rules if rules is not None else RuleSet([]))
@@ -119,6 +120,8 @@ class Pipeline:
         self._log_rejection = reporting.RejectionLog()
         self._lock = threading.Lock()
         self.stats = reporting.Stats(self.stats_interval)
+        self.unmapped_log = unmapped_log
+        self.tally = unmapped.Tally(self.body_cap)
 
     def set_catalogue(self, catalogue: Catalogue, rules: RuleSet | None = None) -> None:
         """Swap the catalogue and the rules checked against it (SIGHUP);
@@ -159,13 +162,18 @@ class Pipeline:
         outcomes = [Outcome.STORED] * len(batch)
         accepted: list[tuple[int, UserMessage]] = []
         rejected: list[tuple[int, Rejection]] = []
+        failures: list[Notification] = []  # ERRORs no rule maps: nobody tells users
         for i, item in enumerate(batch):
             n = None
             try:
                 n = self._decode(item)
                 routed = route(n)
                 if routed is None:
+                    if item.own_topic:
+                        raise InvalidNotification("missing_field", OWN_TOPIC)
                     outcomes[i] = Outcome.IGNORED
+                    if unmapped.is_failure(n):
+                        failures.append(n)
                     if LOG.isEnabledFor(logging.DEBUG):
                         LOG.debug("Ignored %s (%s): no mapping rule applies", n.message_id,
                                   excerpt(n.event_type))
@@ -201,7 +209,21 @@ class Pipeline:
             self._log_rejection(r)
         self._report(batch, outcomes, accepted, rejected,
                      time.monotonic() - started if accepted or rejected else None)
+        if failures:
+            self._tally(failures)
         return outcomes
+
+    def _tally(self, failures: list[Notification]) -> None:
+        """Count what nobody explains; best effort, after the commit: a
+        count must never hold the queue."""
+        records = self.tally.batch(failures)
+        self.metrics.unmapped([(r.event_type, r.service, r.count) for r in records])
+        if self.unmapped_log is not None:
+            try:
+                self.unmapped_log.record_unmapped(records)
+            except Exception as exc:
+                LOG.warning("Could not record %d unmapped failure(s) (%s); they were counted "
+                            "in the metrics only", len(failures), exc)
 
     def _commit(self, batch: Sequence[Inbound], accepted: list[tuple[int, UserMessage]],
                 rejected: list[tuple[int, Rejection]], received_at: datetime.datetime,

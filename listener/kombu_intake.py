@@ -37,6 +37,9 @@ class KombuIntake(intake.Intake):
         self.batch_timeout = self.conf.listener.batch_timeout
         self.batch_min_wait = self.conf.listener.batch_min_wait
         self.probe_interval = self.conf.listener.probe_interval
+        #: routing keys of herald's own topics: what arrives with one is never routine
+        self.own_keys = frozenset(b.routing_key for b in self.bindings
+                                  if b.routing_key.rsplit(".", 1)[0] in self.conf.listener.topics)
         # as oslo's rabbit driver: check heartbeats heartbeat_rate times per
         # heartbeat_timeout_threshold (not per frame: that cost ~8 % of a
         # worker); 0 disables heartbeats
@@ -78,12 +81,15 @@ class KombuIntake(intake.Intake):
         tags: list[int] = []
         first = 0.0
 
+        own_keys = self.own_keys
+
         def on_message(message: amqp.Message) -> None:
             nonlocal first
             if not pending:
                 first = time.monotonic()
-            pending.append(Inbound(body=message.body,
-                                   redelivered=message.delivery_info["redelivered"]))
+            info = message.delivery_info
+            pending.append(Inbound(body=message.body, redelivered=info["redelivered"],
+                                   own_topic=info["routing_key"] in own_keys))
             tags.append(message.delivery_tag)
 
         consumer_tags: list[str] = []

@@ -28,9 +28,10 @@ LOG = logging.getLogger(__name__)
 class _Endpoint:
     """One method per priority; oslo calls it with a batch of dicts."""
 
-    def __init__(self, handle: Callable[[list[dict[str, Any]], str], Any]) -> None:
-        for priority in intake.PRIORITIES:
-            setattr(self, priority, lambda messages, p=priority: handle(messages, p))
+    def __init__(self, handle: Callable[[list[dict[str, Any]], str, bool], Any],
+                 own_topic: bool, priorities: list[str]) -> None:
+        for priority in priorities:
+            setattr(self, priority, lambda messages, p=priority: handle(messages, p, own_topic))
 
 
 class OsloIntake(intake.Intake):
@@ -40,17 +41,15 @@ class OsloIntake(intake.Intake):
         group = self.conf.listener
         intake.bindings(self.conf)  # the same configuration checks as the kombu intake
         transport = oslo_messaging.get_notification_transport(self.conf)
-        endpoint = _Endpoint(self._handle)
-        for priority in set(intake.PRIORITIES) - set(group.priorities):
-            delattr(endpoint, priority)
         listeners = []
         # herald's own topics (their topic-named queues, or group.pool), then
         # the shared ones, always through herald's own queue (a pool)
-        for topics, pool in ((group.topics, group.pool),
-                             (group.shared_topics, group.shared_queue)):
+        for topics, pool, own in ((group.topics, group.pool, True),
+                                  (group.shared_topics, group.shared_queue, False)):
             targets = [oslo_messaging.Target(topic=topic, exchange=exchange)
                        for exchange in group.exchanges for topic in topics]
             if targets:
+                endpoint = _Endpoint(self._handle, own, group.priorities)
                 listeners.append(oslo_messaging.get_batch_notification_listener(
                     transport, targets, [endpoint], executor="threading",
                     allow_requeue=True, pool=pool, batch_size=group.batch_size,
@@ -68,9 +67,9 @@ class OsloIntake(intake.Intake):
         transport.cleanup()
         LOG.info("Stopped consuming")
 
-    def _handle(self, messages: list[dict[str, Any]], priority: str) -> Any:
+    def _handle(self, messages: list[dict[str, Any]], priority: str, own_topic: bool) -> Any:
         outcomes = self.pipeline.process(
-            [Inbound(decoded=m, priority=priority) for m in messages])
+            [Inbound(decoded=m, priority=priority, own_topic=own_topic) for m in messages])
         if any(o is Outcome.RETRY for o in outcomes):
             return oslo_messaging.NotificationResult.REQUEUE
         return oslo_messaging.NotificationResult.HANDLED

@@ -75,6 +75,11 @@ class PrometheusMetrics(Metrics):
             "filtered, ignored, retry: requeued).", ["outcome"])
         self.rejections = p.Counter(
             "herald_rejections", "Notifications quarantined, by reason code.", ["code"])
+        self.unmapped_count = p.Counter(
+            "herald_unmapped_failures", "ERROR notifications on the shared topics that no "
+            "mapping rule maps (failures users are not told about), by event type and "
+            "publishing service; at most 200 kinds per worker, then 'other'.",
+            ["event_type", "service"])
         self.folded_count = p.Counter(
             "herald_folded_notifications", "Notifications folded into an existing row "
             "([storage] fold_window).")
@@ -113,6 +118,10 @@ class PrometheusMetrics(Metrics):
 
     def ages(self, seconds: Sequence[float]) -> None:
         observe_many(self.age, seconds)
+
+    def unmapped(self, kinds: Sequence[tuple[str, str, int]]) -> None:
+        for event_type, service, count in kinds:
+            self.unmapped_count.labels(event_type, service).inc(count)
 
     def folded(self, count: int) -> None:
         if count:

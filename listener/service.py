@@ -139,7 +139,8 @@ class ListenerService(_GracefulService):
             self.pipeline = Pipeline(self.conf, cat, dispatchers, store,
                                      self.stop, filters=filters.from_conf(self.conf),
                                      attempts=store, trees=store,
-                                     rules=rulecheck.load(self.conf, cat), metrics=metrics)
+                                     rules=rulecheck.load(self.conf, cat), metrics=metrics,
+                                     unmapped_log=store)
             threading.Thread(target=self.pipeline.stats.run, args=(self.stop,), daemon=True,
                              name="stats").start()
             intake.load(self.conf, self.pipeline, self.stop).run()

@@ -18,7 +18,7 @@ from oslo_config import cfg
 
 from collector.dispatcher import Refusal
 from collector.metrics import NOOP, Metrics
-from collector.model import Rejection, UserMessage
+from collector.model import Rejection, Unmapped, UserMessage
 
 #: columns a user may see, in API order
 USER_FIELDS = ("id", "project_id", "request_id", "event_id", "event_type", "category",
@@ -93,6 +93,11 @@ class Connection(abc.ABC):
         """Quarantine rejections in one transaction, ignoring known keys."""
 
     @abc.abstractmethod
+    def record_unmapped(self, records: Sequence[Unmapped]) -> None:
+        """Add a batch's tally of ERROR notifications no rule maps
+        (collector.unmapped): counts added, latest samples kept."""
+
+    @abc.abstractmethod
     def begin_attempt(self, key: str) -> int:
         """Durably count one more attempt at handling a delivery; the count."""
 
@@ -142,6 +147,16 @@ class Connection(abc.ABC):
     def list_rejected(self, *, limit: int = 50, code: str | None = None,
                       with_body: bool = False) -> list[dict[str, Any]]:
         """Newest rejected notifications first (operators only)."""
+
+    @abc.abstractmethod
+    def list_unmapped(self, *, limit: int = 50, with_sample: bool = False,
+                      event_type: str | None = None) -> list[dict[str, Any]]:
+        """The kinds of unmapped ERROR notifications, most frequent first
+        (operators only)."""
+
+    @abc.abstractmethod
+    def reap_unmapped(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        """Delete the tally of kinds last seen before ``older_than``."""
 
     @abc.abstractmethod
     def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:

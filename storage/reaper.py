@@ -47,7 +47,9 @@ OPTS = [
         default=30 * 86400,
         min=3600,
         help="Seconds a rejected notification is kept in "
-        "``rejected_notifications`` before the reaper deletes it.",
+        "``rejected_notifications`` before the reaper deletes it; also how "
+        "long a kind of unmapped ERROR notification (``herald-manage mapping "
+        "unmapped``) is remembered after it was last seen.",
     ),
 ]
 
@@ -113,7 +115,7 @@ def reap(engine: sa.Engine, table: sa.Table, column: sa.Column[datetime.datetime
 
 
 #: what one pass reaps, in order, and how each kind is named in reports
-KINDS = ("messages", "step_events", "rejected", "attempts", "steps", "folded")
+KINDS = ("messages", "step_events", "rejected", "attempts", "steps", "folded", "unmapped")
 
 
 def run_once(store: Connection, conf: cfg.ConfigOpts, now: datetime.datetime | None = None,
@@ -124,7 +126,8 @@ def run_once(store: Connection, conf: cfg.ConfigOpts, now: datetime.datetime | N
     steps that succeeded ``step_events_ttl`` ago; ``rejected`` notifications
     past ``rejected_ttl``; delivery ``attempts`` a crash left behind a day
     ago; ``steps`` and the memory of ``folded`` notifications past the
-    message TTL (a step outlives its events; a redelivery is not older).
+    message TTL (a step outlives its events; a redelivery is not older);
+    kinds of ``unmapped`` failures not seen for ``rejected_ttl``.
     """
     now = now or utcnow()
     batch = conf.storage.message_reap_batch_size
@@ -138,6 +141,8 @@ def run_once(store: Connection, conf: cfg.ConfigOpts, now: datetime.datetime | N
         "attempts": lambda: store.reap_attempts(now - datetime.timedelta(days=1), batch),
         "steps": lambda: store.reap_steps(ttl_ago, batch),
         "folded": lambda: store.reap_folded(ttl_ago, batch),
+        "unmapped": lambda: store.reap_unmapped(
+            now - datetime.timedelta(seconds=conf.storage.rejected_ttl), batch),
     }
     if conf.storage.step_events_ttl < 0:
         del runs["step_events"]

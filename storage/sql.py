@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 
 from collector.dispatcher import Refusal
 from collector.exceptions import SchemaOutOfDate
-from collector.model import Rejection, UserMessage, utcnow
+from collector.model import Rejection, Unmapped, UserMessage, utcnow
 from storage import (
     attempts,
     bulk,
@@ -24,6 +24,7 @@ from storage import (
     reads,
     reaper,
     trees,
+    unmapped,
     upsert,
     writes,
 )
@@ -35,6 +36,7 @@ from storage.tables import (
     messages,
     provision_steps,
     rejected_notifications,
+    unmapped_notifications,
 )
 
 LOG = logging.getLogger(__name__)
@@ -186,6 +188,10 @@ class SQLConnection(Connection):
 
         writes.execute_batch(self.engine, self._insert_rejections, lambda: rows, refused)
 
+    def record_unmapped(self, records: Sequence[Unmapped]) -> None:
+        with engines.database_errors(), self.engine.begin() as conn:
+            unmapped.record(conn, self.engine.dialect.name, records)
+
     def begin_attempt(self, key: str) -> int:
         with engines.database_errors(), self.engine.begin() as conn:
             return attempts.begin(conn, key, utcnow())
@@ -240,6 +246,11 @@ class SQLConnection(Connection):
         with engines.database_errors(), self.engine.connect() as conn:
             return reads.list_rejected(conn, limit=limit, code=code, with_body=with_body)
 
+    def list_unmapped(self, *, limit: int = 50, with_sample: bool = False,
+                      event_type: str | None = None) -> list[dict[str, Any]]:
+        with engines.database_errors(), self.engine.connect() as conn:
+            return unmapped.listing(conn, limit, with_sample, event_type)
+
     # -- reaping ------------------------------------------------------------------
     def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:
         window = self.conf.storage.fold_window
@@ -254,6 +265,10 @@ class SQLConnection(Connection):
     def reap_rejected(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         return reaper.reap(self.engine, rejected_notifications,
                            rejected_notifications.c.received_at, older_than, batch_size)
+
+    def reap_unmapped(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
+        return reaper.reap(self.engine, unmapped_notifications,
+                           unmapped_notifications.c.last_seen, older_than, batch_size)
 
     def list_steps(self, project_id: str, resource_uuid: str) -> list[dict[str, Any]]:
         with engines.database_errors(), self._reader.connect() as conn:

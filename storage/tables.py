@@ -95,6 +95,26 @@ rejected_notifications = sa.Table(
     **MYSQL_ARGS,
 )
 
+# ERROR notifications on shared topics that no mapping rule maps: one row per
+# (event type, publishing service), its count and latest sample (secrets
+# removed), for operators (collector.unmapped, herald-manage mapping unmapped)
+unmapped_notifications = sa.Table(
+    "unmapped_notifications",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("event_type", sa.String(255), nullable=False),
+    sa.Column("service", sa.String(64), nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("first_seen", DateTime, nullable=False),
+    sa.Column("last_seen", DateTime, nullable=False),
+    sa.Column("sample_size", sa.Integer, nullable=False),
+    sa.Column("sample", Blob, nullable=False),
+    sa.UniqueConstraint("event_type", "service"),
+    sa.Index(None, "last_seen"),
+    **MYSQL_ARGS,
+)
+
 # Deliveries being handled one at a time after a redelivery: a row outlives
 # its handling only when the listener died meanwhile (see storage.attempts and
 # the redelivery path of collector.pipeline).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime
 import json
 import signal
@@ -19,6 +18,7 @@ from collector.exceptions import HeraldError
 from collector.model import utcnow
 from listener import config
 from listener.cmd import mapping_commands
+from listener.cmd.output import print_rows
 from storage import migration, reaper
 
 DESCRIPTION = """\
@@ -47,30 +47,6 @@ exit status:
   1  failure (invalid override file, unreachable database...), reason on stderr
   2  usage error
 """
-
-
-def _print(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str]) -> None:
-    if fmt == "json":
-        print(json.dumps(rows, indent=2, default=_json_default))
-        return
-    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for r in rows:
-        print("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns).rstrip())
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    return "" if value is None else str(value)
-
-
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    raise TypeError(type(value).__name__)
 
 
 # -- commands -----------------------------------------------------------------
@@ -128,7 +104,7 @@ def rejected_list(conf: cfg.ConfigOpts) -> int:
                 .encode("unicode_escape").decode("ascii")
     columns = ["received_at", "code", "dedupe_key", "event_id", "project_id", "publisher_id",
                "raw_size", "detail"] + (["raw_body"] if conf.command.show_body else [])
-    _print(rows, conf.command.format, columns)
+    print_rows(rows, conf.command.format, columns)
     return 0
 
 
@@ -137,7 +113,7 @@ def messages_list(conf: cfg.ConfigOpts) -> int:
                if getattr(conf.command, k)}
     rows = storage.get_connection(conf).list_messages(
         conf.command.project, limit=conf.command.limit, **filters)
-    _print(rows, conf.command.format, ["created_at", "message_level", "event_id",
+    print_rows(rows, conf.command.format, ["created_at", "message_level", "event_id",
                                        "resource_uuid", "request_id", "user_message"])
     return 0
 
@@ -148,7 +124,8 @@ def messages_reap(conf: cfg.ConfigOpts) -> int:
     longest = max(r.longest_transaction for r in results.values())
     kinds = {"messages": "expired messages", "step_events": "events of completed steps",
              "rejected": "old rejections", "attempts": "stale delivery attempts",
-             "steps": "old provisioning steps", "folded": "old fold records"}
+             "steps": "old provisioning steps", "folded": "old fold records",
+             "unmapped": "kinds of unmapped failures not seen lately"}
     print("reaped " + ", ".join(f"{r.deleted} {kinds[k]}" for k, r in results.items())
           + f" (longest transaction {longest:.3f} s)")
     return 0
@@ -196,7 +173,7 @@ def progress_show(conf: cfg.ConfigOpts) -> int:
                                  newest_first=False)
     if events:
         print(f"\nevents of the latest step ({len(events)}):")
-        _print(events, "table", ["created_at", "message_level", "event_id", "user_message"])
+        print_rows(events, "table", ["created_at", "message_level", "event_id", "user_message"])
     return 0
 
 

@@ -9,11 +9,13 @@ from typing import Any
 
 from oslo_config import cfg
 
+import storage
 from collector import capture, catalogue, envelope, rulecheck, rules, rules_reference
 from collector.exceptions import InvalidNotification
 from collector.mapping import Router
 from collector.model import utcnow
 from collector.validation import Validator, parse_timestamp
+from listener.cmd.output import print_rows
 
 EPILOG = """\
   mapping list [--format F]       the rules in effect, in the order they are tried
@@ -22,6 +24,12 @@ EPILOG = """\
                                   the message a captured notification would become, or why
                                   none (exit 0: stored, 1: quarantined, 3: ignored)
   mapping docs [--output FILE]    the shipped rules as docs/mapping.md shows them
+  mapping unmapped [--limit N] [--format F]
+                                  ERROR notifications no rule maps (failures users are not
+                                  told about), most frequent first: the rules to write next
+  mapping unmapped --sample EVENT_TYPE
+                                  the latest one of that event type (secrets removed), as a
+                                  notification 'mapping try' reads
 """
 IGNORED = 3
 
@@ -110,6 +118,28 @@ def mapping_docs(conf: cfg.ConfigOpts) -> int:
     return 0
 
 
+def mapping_unmapped(conf: cfg.ConfigOpts) -> int:
+    store = storage.get_connection(conf)
+    event_type = conf.command.sample
+    rows = store.list_unmapped(limit=conf.command.limit, with_sample=event_type is not None,
+                               event_type=event_type)
+    if event_type is None:
+        print_rows(rows, conf.command.format, ["count", "event_type", "service", "first_seen",
+                                               "last_seen", "sample_size"])
+        return 0
+    if not rows:
+        print(f"herald-manage: no unmapped ERROR notification of event type {event_type!r}",
+              file=sys.stderr)
+        return 1
+    latest = max(rows, key=lambda r: r["last_seen"])  # of any service
+    if len(latest["sample"]) < latest["sample_size"]:
+        print(f"herald-manage: the sample was cut at {len(latest['sample'])} of "
+              f"{latest['sample_size']} bytes ([collector] rejected_body_max_bytes)",
+              file=sys.stderr)
+    sys.stdout.write(latest["sample"].decode("utf-8", "replace") + "\n")
+    return 0
+
+
 def add_parsers(subparsers: Any, add: Any) -> None:
     mapping = subparsers.add_parser("mapping", help="mapping rules").add_subparsers(
         dest="action", required=True)
@@ -122,6 +152,12 @@ def add_parsers(subparsers: Any, add: Any) -> None:
                    help="a body captured from the queue, or a documented sample (nova's "
                         "$ref abbreviations are resolved)")
     p.add_argument("--project", help="the context's project, for a capture without one")
+    p = add(mapping, "unmapped", mapping_unmapped,
+            "ERROR notifications no rule maps, most frequent first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--sample", metavar="EVENT_TYPE",
+                   help="print the latest notification of this event type instead")
     p = add(mapping, "docs", mapping_docs, "the shipped rules (docs/mapping.md)")
     p.add_argument("--output", metavar="FILE",
                    help="rewrite the generated part of this file instead of printing it")

@@ -20,7 +20,7 @@ class Delivery:
     def __init__(self, tag, body=b"{}", redelivered=False):
         self.delivery_tag = tag
         self.body = body
-        self.delivery_info = {"redelivered": redelivered}
+        self.delivery_info = {"redelivered": redelivered, "routing_key": "user_messages.error"}
 
 
 class FakeChannel:
@@ -249,3 +249,32 @@ def test_heartbeats_are_checked_as_oslo_settings_say(intake_for, threshold, rate
     intake.keepalive(conn)
     assert [e for e in conn.log if e[0] == "heartbeat"] == beats + (
         [] if interval is None else [("heartbeat", rate)])
+
+
+def test_what_arrives_on_herald_own_topic_is_marked(intake_for):
+    """By routing key: user_messages.* is herald's own topic, notifications.* shared."""
+    seen = []
+
+    class Keep(RecordingPipeline):
+        def process(self, batch, keepalive=None):
+            seen.extend(item.own_topic for item in batch)
+            return super().process(batch, keepalive)
+
+    intake = intake_for(Keep())
+    intake.conf.set_override("shared_topics", ["notifications"], group="listener")
+    intake = type(intake)(intake.conf, intake.pipeline, intake.stop)  # with both kinds
+    conn = FakeConnection(["stop"], intake.stop)
+    real = conn.drain_events
+    keys = iter(["user_messages.error", "notifications.error", "user_messages.error"])
+
+    def drain(timeout=None):
+        key = next(keys, None)
+        if key is None:
+            return real(timeout)
+        delivery = Delivery(len(seen) + 1)
+        delivery.delivery_info["routing_key"] = key
+        conn.channels[0].callbacks[0](delivery)  # every queue shares one callback
+
+    conn.drain_events = drain
+    intake._consume(conn, "test-broker")
+    assert seen == [True, False, True]
