@@ -58,3 +58,22 @@ class SchemaOutOfDate(StorageError):
 
 class DispatchError(HeraldError):
     """A dispatcher could not take a batch now; the batch is retried."""
+
+
+class EmitError(HeraldError):
+    """``Emitter.emit`` could not publish the message (listener.emitter).
+
+    Nothing says herald will ever read it: record the failure on the
+    service's side and retry later. ``message`` is what would have been
+    stored; retrying with ``id=message.id`` is safe, because herald stores a
+    message ID once even if an earlier attempt did get through.
+    """
+
+    def __init__(self, detail: str, message: object) -> None:
+        super().__init__(detail)
+        self.message = message
+
+
+class EmitTimeout(EmitError):
+    """The broker neither confirmed nor refused the message within the
+    emitter's timeout (down, unreachable, or blocking publishers)."""

@@ -17,10 +17,13 @@ from listener import config
 from listener.emitter import Emitter
 
 DESCRIPTION = """\
-Publish a user-message notification the way a service would (an oslo.messaging
-Notifier, driver 'messaging'), after checking it against the catalogue in
-effect (sanctioned entries plus [catalogue] override_file). The transport,
-topic and exchange come from herald's configuration unless given here.
+Publish a user-message notification the way a service would (format 1.0, as
+an oslo.messaging Notifier with driver 'messaging' sends it), after checking it
+against the catalogue in effect (sanctioned entries plus [catalogue]
+override_file), and wait until the broker confirmed it. The transport, topic
+and exchange come from herald's configuration unless given here; the
+exchange and queue are declared as the services' Notifiers declare them, with
+this configuration's [oslo_messaging_rabbit] options.
 """
 
 EPILOG = """\
@@ -34,8 +37,9 @@ examples:
   herald-emit --all-samples --project-id demo   # one example per catalogue entry
 
 exit status:
-  0  published
-  1  refused by the catalogue check (the reason is printed), or not published
+  0  published (the broker confirmed it)
+  1  refused by the catalogue check, or not published within --timeout (the
+     reason is printed: RabbitMQ down, unreachable, refusing a declaration...)
 """
 
 CLI_OPTS = [
@@ -50,6 +54,8 @@ CLI_OPTS = [
     cfg.StrOpt("publisher-id", default="herald-emit", help="notification publisher_id"),
     cfg.StrOpt("topic", help="topic (default: the first of [listener] topics)"),
     cfg.StrOpt("exchange", help="exchange (default: the first of [listener] exchanges)"),
+    cfg.FloatOpt("timeout", default=10.0, min=0.1,
+                  help="seconds to wait for the broker to confirm each notification"),
     cfg.BoolOpt("all-samples", default=False,
                 help="publish one notification per catalogue entry, with example parameters"),
     cfg.StrOpt("id", metavar="UUID",
@@ -102,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     conf.set_override("control_exchange", conf.exchange or conf.listener.exchanges[0])
     transport = oslo_messaging.get_notification_transport(conf)
     emitter = Emitter(transport, conf.publisher_id, topic=conf.topic or conf.listener.topics[0],
-                      catalogue=cat)
+                      catalogue=cat, timeout=conf.timeout)
     fields: dict[str, Any] = {
         "project_id": conf.project_id, "resource_uuid": conf.resource_uuid,
         "request_id": conf.request_id, "user_id": conf.user_id, "parent_id": conf.parent_id,

@@ -126,3 +126,75 @@ def test_herald_emit_sets_the_event_model_fields(herald):
     assert incomplete.stderr.strip() == ("herald-emit: a step needs --step-name, --step-type, "
                                          "--step-completed and --step-total")
     assert h.stop() == 0
+
+
+LOSS = textwrap.dedent("""\
+    import sys, time
+    url, exchange, durable = sys.argv[1], sys.argv[2], sys.argv[3] == "durable"
+    from oslo_service import backend
+    backend.init_backend(backend.BackendType.THREADING)
+    import oslo_messaging
+    from oslo_config import cfg
+    from oslo_context.context import RequestContext
+    from oslo_messaging import opts
+
+    from collector.exceptions import EmitError
+    from listener.emitter import Emitter
+
+    conf = cfg.ConfigOpts()
+    for group, o in opts.list_opts():
+        conf.register_opts(o, group=group)
+    conf([], project="service", default_config_files=[])
+    conf.set_override("control_exchange", exchange)
+    conf.set_override("amqp_durable_queues", durable, group="oslo_messaging_rabbit")
+    transport = oslo_messaging.get_notification_transport(conf, url=url)
+    emitter = Emitter(transport, "volume.host-a", topic=exchange, timeout=15)
+    try:
+        m = emitter.emit(RequestContext(project_id="p1"), "VOLUME_DELETE_FAILED",
+                         {"volume_id": "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20",
+                          "reason": "in_use"})
+        print("published", m.id)
+    except EmitError as exc:
+        print(type(exc).__name__, exc.message.id, exc)
+    """)
+
+
+def lose(url, exchange, durable):
+    result = subprocess.run([sys.executable, "-c", LOSS, url, exchange, durable],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("where", ["no broker listening", "a refused declaration"])
+def test_the_emitter_never_reports_a_lost_message_as_sent(where):
+    """An oslo Notifier logs and returns; the emitter raises EmitError."""
+    if not services.port_open(5672):
+        services.unavailable("RabbitMQ on 127.0.0.1:5672")
+    exchange = f"emloss_{secrets.token_hex(4)}"
+    if where == "no broker listening":
+        away = f"rabbit://guest:guest@127.0.0.1:{services.free_port()}/"
+        out = lose(away, exchange, "transient")
+    else:  # the exchange exists durable; this service declares it transient
+        with kombu.Connection(services.AMQP_URL) as conn:
+            conn.channel().exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+        try:
+            out = lose(services.RABBIT_URL, exchange, "transient")
+        finally:
+            with kombu.Connection(services.AMQP_URL) as conn:
+                conn.channel().exchange_delete(exchange)
+    assert out.startswith("EmitError ") and "not published" in out, out
+
+
+def test_herald_emit_says_not_published_when_the_broker_is_away(herald, tmp_path):
+    h = herald("sqlite")
+    conf = tmp_path / "away.conf"
+    conf.write_text(h.conf_path.read_text().replace(
+        services.RABBIT_URL, f"rabbit://guest:guest@127.0.0.1:{services.free_port()}/"))
+    result = subprocess.run([sys.executable, "-m", "listener.cmd.emit", "--config-file",
+                             str(conf), "--timeout", "20", "VOLUME_DELETE_FAILED",
+                             "--project-id", "p1", "--param", f"volume_id={VOL}",
+                             "--param", "reason=in_use"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert "herald-emit: not published" in result.stderr and "published " not in result.stdout
