@@ -41,6 +41,14 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now (a test's own server, or a broker
+    that is not there)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
                interval: float = 0.2) -> None:
     end = time.monotonic() + timeout

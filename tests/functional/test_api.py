@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import socket
 import subprocess
 import sys
 import textwrap
@@ -32,12 +31,6 @@ BIN = Path(sys.executable).parent
 MINE, OTHER = "projmine", "projother"
 PAGE = 7
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stored_rows(project: str, n: int, now: datetime.datetime) -> list[UserMessage]:
@@ -83,7 +76,7 @@ def api(request, conf, databases, tmp_path):
     # oldest first: a cluster's provisioning events, then plain messages
     rows = {p: step_rows(p, now) + stored_rows(p, n, now) for p, n in ((MINE, 23), (OTHER, 3))}
     assert store.insert_messages(rows[MINE] + rows[OTHER]) == []
-    port = free_port()
+    port = services.free_port()
     conf_file = tmp_path / "api.conf"
     conf_file.write_text(textwrap.dedent(f"""\
         [database]

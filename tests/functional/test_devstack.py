@@ -18,7 +18,6 @@ import configparser
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -42,12 +41,6 @@ ADMIN = {"postgresql": services.PG_URL, "mysql": services.MYSQL_URL}
 DRIVER = {"postgresql": "psycopg[binary]>=3.1", "mysql": "PyMySQL>=1.0"}
 # devstack's default database with keystone; the other without (noauth)
 WITH_KEYSTONE = {"mysql": True, "postgresql": False}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str, token: str | None = None) -> tuple[int, dict]:
@@ -81,7 +74,7 @@ def devstack(request, tmp_path):
         "SHIM_DIR": str(tmp_path), "SHIM_PYTHON": sys.executable,
         "SHIM_RABBIT_URL": services.RABBIT_URL, "SHIM_DB_KIND": kind,
         "SHIM_DB_ADMIN_URL": ADMIN[kind], "SHIM_SERVICES": enabled,
-        "SHIM_API_PORT": str(free_port()),
+        "SHIM_API_PORT": str(services.free_port()),
         "DEST": str(tmp_path), "HERALD_DIR": str(REPO),
         "HERALD_CONF_DIR": str(tmp_path / "etc" / "herald"),
         "HERALD_DB_NAME": f"herald_ds_{token}",

@@ -9,7 +9,6 @@ gauge reads 1, and 0 again once it is over.
 from __future__ import annotations
 
 import re
-import socket
 import urllib.request
 import uuid
 
@@ -20,12 +19,6 @@ from tests import emitted, services, wire
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.postgresql]
 VOL = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
@@ -62,7 +55,7 @@ def bodies(valid: int, unknown: int, bad_param: int, routine: int) -> list[bytes
 
 @pytest.mark.fault
 def test_metrics_count_every_worker_exactly_and_show_an_outage(herald):
-    port = free_port()
+    port = services.free_port()
     # small prefetch and batches: both workers take a share
     h = herald("postgresql", workers=2, extra=f"[metrics]\nport = {port}\n"
                "[oslo_messaging_rabbit]\nrabbit_qos_prefetch_count = 10\n"

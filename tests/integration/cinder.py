@@ -24,7 +24,7 @@ from tests import services
 from tests.integration import http
 from tests.integration.broker import VirtualHost
 from tests.integration.databases import Databases
-from tests.integration.processes import Service, free_port, http_status
+from tests.integration.processes import Service, http_status
 from tests.integration.venvs import ServiceVenv
 
 CAPACITY_GB = 3
@@ -39,7 +39,7 @@ class Cinder:
         self.etc, self.logs = self.dir / "etc", self.dir / "logs"
         for d in (self.etc, self.logs, self.dir / "state", self.dir / "locks"):
             d.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = services.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.conf = self.etc / "cinder.conf"
         self.conf.write_text(textwrap.dedent(f"""\

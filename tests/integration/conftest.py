@@ -21,7 +21,7 @@ from tests.functional.herald_process import HeraldProcess
 from tests.integration import venvs
 from tests.integration.broker import VirtualHost
 from tests.integration.databases import Databases
-from tests.integration.processes import Service, free_port, http_status
+from tests.integration.processes import Service, http_status
 
 BIN = Path(sys.executable).parent
 
@@ -45,7 +45,7 @@ class Herald:
 
     def __init__(self, tmp: Path, vhost: VirtualHost, databases: Databases,
                  exchanges: list[str], shared_topics: list[str]) -> None:
-        self.api_port = free_port()
+        self.api_port = services.free_port()
         self.base = f"http://127.0.0.1:{self.api_port}"
         self.listener = HeraldProcess(
             tmp / "herald", databases.create("herald", driver="postgresql+psycopg"),

@@ -29,7 +29,7 @@ from tests import services
 from tests.integration import http
 from tests.integration.broker import VirtualHost
 from tests.integration.databases import Databases
-from tests.integration.processes import Service, free_port, http_status
+from tests.integration.processes import Service, http_status
 from tests.integration.standins import IMAGE_ID, StandIn
 from tests.integration.venvs import ServiceVenv
 
@@ -52,7 +52,7 @@ class Nova:
         for d in (self.etc / "nova", self.etc / "placement", self.logs, self.dir / "state"):
             d.mkdir(parents=True, exist_ok=True)
         self.glance, self.neutron = StandIn("glance"), StandIn("neutron")
-        self.placement_port, self.api_port = free_port(), free_port()
+        self.placement_port, self.api_port = services.free_port(), services.free_port()
         self.base = f"http://127.0.0.1:{self.api_port}"
         (self.etc / "placement" / "placement.conf").write_text(textwrap.dedent(f"""\
             [api]

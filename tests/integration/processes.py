@@ -73,10 +73,3 @@ def http_status(url: str, headers: dict[str, str] | None = None) -> int | None:
         return exc.code
     except OSError:
         return None
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
