@@ -27,8 +27,10 @@ VOL = "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20"
 
 class Load:
     def __init__(self, topic: str, exchange: str, n: int, rate: float,
-                 prefix: str | None = None) -> None:
+                 prefix: str | None = None, urls: list[str] | None = None) -> None:
         self.topic, self.exchange, self.rate = topic, exchange, rate
+        #: brokers to publish to, in failover order (kombu's alternates)
+        self.urls = urls or [services.AMQP_URL]
         prefix = prefix or secrets.token_hex(3)
         self.bodies: list[bytes] = []
         self.stored: set[str] = set()    # message_ids that must end in messages
@@ -71,7 +73,7 @@ class Load:
             exchange = kombu.Exchange(self.exchange, "topic", durable=True)
             queue = kombu.Queue(f"{self.topic}.error", exchange, durable=True,
                                 routing_key=f"{self.topic}.error")
-            with kombu.Connection(services.AMQP_URL,
+            with kombu.Connection(";".join(self.urls), failover_strategy="round-robin",
                                   transport_options={"confirm_publish": True}) as conn:
                 producer = kombu.Producer(conn)
                 publish = conn.ensure(producer, producer.publish, max_retries=None,
