@@ -4,7 +4,9 @@ Cinder's keys (``id``, ``event_id``, ``user_message``, ``message_level``,
 ``created_at``, ``guaranteed_until``, ``request_id``, ``resource_type``,
 ``resource_uuid``, ``links``) come first; herald's event model adds
 ``event_type``, ``category``, ``count``, ``last_seen_at``, ``parent_id`` and
-``root_id``. Never the publisher, the session or the claim.
+``root_id``, and ``project_id`` (an administrator's every-project list
+needs it; the links name it anyway). Never the publisher, the session or
+the claim.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def message(req: webob.Request, row: dict[str, Any], base: str | None = None
             out[key] = row[key]
     out.update(event_type=row["event_type"], category=row["category"], count=row["count"],
                last_seen_at=_time(row["last_seen_at"]), parent_id=row["parent_id"],
-               root_id=row["root_id"])
+               root_id=row["root_id"], project_id=row["project_id"])
     return out
 
 
