@@ -1,6 +1,7 @@
 #!/bin/bash
 # devstack plugin for herald: install, configure, migrate, run herald-listener
-# and herald-api (under uwsgi, as devstack runs the other APIs).
+# and herald-api (under uwsgi, as devstack runs the other APIs), and add the
+# Event Viewer to Horizon when Horizon is enabled.
 # enable with:  enable_plugin herald <repository URL>
 
 function install_herald {
@@ -54,6 +55,19 @@ function create_herald_accounts {
         "$SERVICE_PROTOCOL://$SERVICE_HOST$HERALD_API_PATH/v3/\$(project_id)s"
 }
 
+# herald's Event Viewer in Horizon: the plugin's enabled files and settings
+# snippet where Horizon reads them (herald_dashboard came with setup_develop)
+function configure_herald_dashboard {
+    local local_dir=$HORIZON_DIR/openstack_dashboard/local
+    cp $HERALD_DIR/herald_dashboard/enabled/_*.py $local_dir/enabled/
+    mkdir -p $local_dir/local_settings.d
+    cp $HERALD_DIR/herald_dashboard/local_settings.d/_90_herald.py $local_dir/local_settings.d/
+    # devstack's Horizon serves compressed static files: add the plugin's
+    (cd $HORIZON_DIR && $PYTHON manage.py collectstatic --noinput \
+        && $PYTHON manage.py compress --force)
+    restart_apache_server
+}
+
 function init_herald {
     recreate_database $HERALD_DB_NAME
     $HERALD_BIN_DIR/herald-manage --config-file $HERALD_CONF db upgrade
@@ -78,6 +92,11 @@ function cleanup_herald {
         remove_uwsgi_config "$HERALD_UWSGI_CONF" "herald-api"
     fi
     sudo rm -rf $HERALD_CONF_DIR
+    if is_service_enabled horizon; then
+        rm -f $HORIZON_DIR/openstack_dashboard/local/enabled/_1490_project_events_panel.py \
+              $HORIZON_DIR/openstack_dashboard/local/enabled/_2490_admin_events_panel.py \
+              $HORIZON_DIR/openstack_dashboard/local/local_settings.d/_90_herald.py
+    fi
 }
 
 HERALD_BIN_DIR=$(get_python_exec_prefix)
@@ -93,6 +112,9 @@ if is_service_enabled herald-listener herald-api; then
         echo_summary "Initializing and starting herald"
         init_herald
         start_herald
+        if is_service_enabled horizon; then
+            configure_herald_dashboard
+        fi
     fi
     if [[ "$1" == "unstack" ]]; then
         stop_herald

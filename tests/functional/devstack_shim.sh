@@ -42,6 +42,10 @@ function pip_install {
     _shim_record pip_install "$@"
 }
 
+function restart_apache_server {
+    _shim_record restart_apache_server
+}
+
 function sudo {
     "$@"
 }

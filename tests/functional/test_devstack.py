@@ -67,7 +67,14 @@ def devstack(request, tmp_path):
     nova_conf = tmp_path / "nova.conf"
     nova_conf.write_text("[DEFAULT]\n")
     enabled = f"herald-listener herald-api {kind} rabbit"
-    enabled += " keystone" if WITH_KEYSTONE[kind] else ""
+    enabled += " keystone horizon" if WITH_KEYSTONE[kind] else ""
+    # a Horizon checkout's local directories, and devstack's $PYTHON recording
+    # what it is asked to run there
+    horizon_dir = tmp_path / "horizon"
+    (horizon_dir / "openstack_dashboard" / "local" / "enabled").mkdir(parents=True)
+    python = tmp_path / "python-shim"
+    python.write_text(f'#!/bin/sh\necho "python $*" >> {tmp_path}/calls\n')
+    python.chmod(0o755)
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",  # uwsgi
@@ -82,6 +89,7 @@ def devstack(request, tmp_path):
         "HERALD_SHARED_TOPICS": f"hds_notif_{token}", "HERALD_SHARED_QUEUE": f"hds_q_{token}",
         "STACK_USER": subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip(),
         "ENABLE_DEBUG_LOG_LEVEL": "False", "NOVA_CONF": str(nova_conf), "CINDER_CONF": "",
+        "HORIZON_DIR": str(horizon_dir), "PYTHON": str(python),
     }
 
     def run(*phases: str) -> subprocess.CompletedProcess[str]:
@@ -178,8 +186,8 @@ def test_stack_publish_unstack_clean(devstack):
     assert (f"write_uwsgi_config {uwsgi_ini} api.wsgi:application /user-messages  herald-api"
             in calls)
     assert read_ini(uwsgi_ini)["uwsgi"]["env"] == f"HERALD_CONFIG_FILE={conf_path}"
-    assert calls[-1].startswith("run_process herald-api ")
-    assert "uwsgi --procname-prefix herald --ini" in calls[-1]
+    started = [c for c in calls if c.startswith("run_process herald-api ")]
+    assert len(started) == 1 and "uwsgi --procname-prefix herald --ini" in started[0]
     api = f"http://127.0.0.1:{env['SHIM_API_PORT']}/user-messages"
     services.wait_until(lambda: services.port_open(int(env["SHIM_API_PORT"])), 60,
                         "uwsgi to serve herald-api")
@@ -193,6 +201,14 @@ def test_stack_publish_unstack_clean(devstack):
                 "http://127.0.0.1/user-messages/v3/$(project_id)s") in calls
         # keystonemiddleware in front: no token, no messages (and roles sent are ignored)
         assert get(f"{api}/v3/ds-project/messages")[0] == 401
+        # the Event Viewer where Horizon reads plugins, and Horizon told
+        local = Path(env["HORIZON_DIR"]) / "openstack_dashboard" / "local"
+        assert sorted(p.name for p in (local / "enabled").iterdir()) == [
+            "_1490_project_events_panel.py", "_2490_admin_events_panel.py"]
+        assert (local / "local_settings.d" / "_90_herald.py").exists()
+        assert "python manage.py collectstatic --noinput" in calls
+        assert "python manage.py compress --force" in calls
+        assert calls[-1] == "restart_apache_server"
     else:
         assert conf["api"]["auth_strategy"] == "noauth"
         assert not any(c.startswith("get_or_create_endpoint") for c in calls)
@@ -217,3 +233,5 @@ def test_stack_publish_unstack_clean(devstack):
     assert run("clean").returncode == 0
     assert f"remove_uwsgi_config {uwsgi_ini} herald-api" in (tmp / "calls").read_text()
     assert not Path(env["HERALD_CONF_DIR"]).exists()
+    assert not list((Path(env["HORIZON_DIR"]) / "openstack_dashboard" / "local" / "enabled")
+                    .iterdir())

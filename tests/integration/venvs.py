@@ -68,3 +68,4 @@ class ServiceVenv:
 CINDER = ServiceVenv("cinder", ("cinder==29.0.0", "psycopg2-binary"))
 NOVA = ServiceVenv("nova", ("nova==34.0.0", "openstack-placement==16.0.0", "psycopg2-binary",
                             "gunicorn"))
+HORIZON = ServiceVenv("horizon", ("keystone==30.0.0", "horizon==27.0.0", "uwsgi==2.0.31"))

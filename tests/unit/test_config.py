@@ -90,3 +90,9 @@ def test_herald_commands_select_threading_and_never_patch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.split() == ["threading", "False"], out.stderr
+
+
+def test_the_dashboards_default_policies_are_current():
+    """Horizon decides what to show with herald-api's own defaults."""
+    from herald_dashboard import default_policies
+    assert default_policies.OUTPUT.read_text() == default_policies.dump(), "run: tox -e genpolicy"
