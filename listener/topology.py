@@ -68,6 +68,7 @@ class Topology:
         self._declared: set[str] = set()  # own queues declared on this connection
         self._missing: set[tuple[str, str]] = set()  # logged as missing, not yet found
         self._refused: set[str] = set()
+        self._new_queues: list[str] = []  # found missing by the settle in progress
 
     @property
     def complete(self) -> bool:
@@ -83,6 +84,7 @@ class Topology:
         and consume whatever exists now. ``channel``: the declaring channel
         (py-amqp reopens it after the broker closes it on a refusal)."""
         seen: dict[tuple[str, str], bool] = {}  # one look per entity per call
+        self._new_queues = []
 
         def exists(kind: str, name: str) -> bool:
             if (kind, name) not in seen:
@@ -105,6 +107,9 @@ class Topology:
                 continue
             self.bound.add(b)
             self._found("exchange", b.exchange, "binding herald's queues to it")
+        if self._new_queues:  # one line for all: a priority may never be used
+            LOG.info("Not created yet by a service's Notifier (herald consumes each as soon "
+                     "as one publishes at that priority): %s", ", ".join(self._new_queues))
 
     # -- one entity -----------------------------------------------------------
     def _ensure_own(self, channel: Any, name: str) -> bool:
@@ -148,14 +153,12 @@ class Topology:
             LOG.info("The %s %r exists now: %s", kind, name, what)
 
     def _log_missing(self, kind: str, name: str) -> None:
-        if kind == "exchange":
-            LOG.warning(
-                "The exchange %r does not exist: it belongs to the services that publish on "
-                "it, and herald does not create it (a declaration with other settings than "
-                "theirs would stop them from starting). herald binds its queues to it as "
-                "soon as a service has created it, looking every %.1f s.",
-                name, self.probe_interval)
-        else:
-            LOG.info("The queue %r does not exist yet: a service's Notifier creates it with "
-                     "its first notification at that priority; herald consumes it as soon "
-                     "as it exists.", name)
+        if kind == "queue":
+            self._new_queues.append(name)
+            return
+        LOG.warning(
+            "The exchange %r does not exist: it belongs to the services that publish on "
+            "it, and herald does not create it (a declaration with other settings than "
+            "theirs would stop them from starting). herald binds its queues to it as "
+            "soon as a service has created it, looking every %.1f s.",
+            name, self.probe_interval)
