@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+from collector import catalogue, rulecheck
 from collector.dispatcher import Dispatcher, Refusal
 from collector.exceptions import DispatchError, StorageUnavailable
+from collector.pipeline import Pipeline
 
 
 class MemoryDispatcher(Dispatcher):
@@ -59,3 +64,14 @@ class MemoryAttempts:
 
     def end_attempt(self, key):
         self.counts.pop(key, None)
+
+
+def mapping_pipeline(conf: Any, **kwargs: Any) -> tuple[Pipeline, MemoryDispatcher,
+                                                        MemoryQuarantine]:
+    """A pipeline with the sanctioned catalogue and the shipped mapping
+    rules, writing to memory; ``kwargs`` go to Pipeline (metrics...)."""
+    cat = catalogue.sanctioned()
+    dispatcher, quarantine = MemoryDispatcher(), MemoryQuarantine()
+    pipeline = Pipeline(conf, cat, [dispatcher], quarantine, threading.Event(),
+                        rules=rulecheck.load(conf, cat), **kwargs)
+    return pipeline, dispatcher, quarantine

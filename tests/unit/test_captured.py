@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 import pathlib
-import threading
 
 import pytest
 
-from collector import catalogue, rulecheck
 from collector.model import Inbound, Outcome
-from collector.pipeline import Pipeline
-from tests.fakes import MemoryDispatcher, MemoryQuarantine
+from tests.fakes import mapping_pipeline
 
 CAPTURED = pathlib.Path(__file__).parent.parent / "samples" / "captured"
 
@@ -38,11 +35,7 @@ EXPECTED = {
 
 @pytest.fixture
 def pipeline(conf):
-    cat = catalogue.sanctioned()
-    dispatcher, quarantine = MemoryDispatcher(), MemoryQuarantine()
-    p = Pipeline(conf, cat, [dispatcher], quarantine, threading.Event(),
-                 rules=rulecheck.load(conf, cat))
-    return p, dispatcher, quarantine
+    return mapping_pipeline(conf)
 
 
 def body(name: str) -> bytes:

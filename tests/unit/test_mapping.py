@@ -8,15 +8,11 @@ exact row a user would read is checked.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from collector import catalogue, rulecheck
 from collector.model import Inbound, Outcome
-from collector.pipeline import Pipeline
 from tests import emitted, wire
-from tests.fakes import MemoryDispatcher, MemoryQuarantine
+from tests.fakes import mapping_pipeline
 
 VOL = "5b2e7f0c-1d2a-4c3b-9e8f-0a1b2c3d4e5f"
 SNAP = "0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"
@@ -28,10 +24,7 @@ SAMPLE_PROJECT = "6f70656e737461636b20342065766572"
 
 @pytest.fixture
 def run(conf):
-    cat = catalogue.sanctioned()
-    dispatcher, quarantine = MemoryDispatcher(), MemoryQuarantine()
-    pipeline = Pipeline(conf, cat, [dispatcher], quarantine, threading.Event(),
-                        rules=rulecheck.load(conf, cat))
+    pipeline, dispatcher, quarantine = mapping_pipeline(conf)
 
     def go(*messages, v2=True):
         body = wire.body_v2 if v2 else wire.body_v1

@@ -10,16 +10,14 @@ alphabet planted in it ever appears in a user_message.
 from __future__ import annotations
 
 import string
-import threading
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector import catalogue, rulecheck
 from collector.model import Inbound, Outcome
 from collector.pipeline import Pipeline
 from tests import emitted, wire
-from tests.fakes import MemoryDispatcher, MemoryQuarantine
+from tests.fakes import MemoryDispatcher, mapping_pipeline
 
 VOL = "5b2e7f0c-1d2a-4c3b-9e8f-0a1b2c3d4e5f"
 OWNER = "ownerproject00000000000000000001"
@@ -73,13 +71,7 @@ def stored_texts(pipeline: Pipeline, dispatcher: MemoryDispatcher, messages: lis
     return [m.user_message for m in dispatcher.messages[before:]]
 
 
-def make(conf):
-    cat = catalogue.sanctioned()
-    dispatcher = MemoryDispatcher()
-    quarantine = MemoryQuarantine()
-    pipeline = Pipeline(conf, cat, [dispatcher], quarantine, threading.Event(),
-                        rules=rulecheck.load(conf, cat))
-    return pipeline, dispatcher, quarantine
+make = mapping_pipeline
 
 
 @SETTINGS

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 
 import pytest
 
-from collector import catalogue, envelope, rulecheck, unmapped
+from collector import envelope, unmapped
 from collector.metrics import Metrics
 from collector.model import Inbound, Outcome
-from collector.pipeline import Pipeline
 from tests import emitted, wire
-from tests.fakes import MemoryDispatcher, MemoryQuarantine
+from tests.fakes import mapping_pipeline
 
 
 class Recorder(Metrics):
@@ -44,11 +42,7 @@ class MemoryLog:
 @pytest.fixture
 def make(conf):
     def build(log=None, metrics=None):
-        cat = catalogue.sanctioned()
-        d, q = MemoryDispatcher(), MemoryQuarantine()
-        p = Pipeline(conf, cat, [d], q, threading.Event(), rules=rulecheck.load(conf, cat),
-                     metrics=metrics or Metrics(), unmapped_log=log)
-        return p, d, q
+        return mapping_pipeline(conf, metrics=metrics or Metrics(), unmapped_log=log)
     return build
 
 
