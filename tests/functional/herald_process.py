@@ -211,17 +211,18 @@ class HeraldProcess:
         return oslo_messaging.get_notification_transport(conf, url=services.RABBIT_URL)
 
     def publish_raw(self, bodies: list[bytes | str], priority: str = "error",
-                    content_encoding: str = "utf-8") -> None:
-        """Publish bodies a Notifier never would (malformed, huge, binary)."""
+                    content_encoding: str = "utf-8", topic: str | None = None) -> None:
+        """Publish bodies a Notifier never would (malformed, huge, binary),
+        on herald's own topic unless ``topic`` names another (a shared one)."""
+        key = f"{topic or self.topic}.{priority}"
         with kombu.Connection(self.amqp_url) as conn:
             channel = conn.channel()
             exchange = kombu.Exchange(self.exchange, "topic", durable=True)
-            queue = kombu.Queue(f"{self.topic}.{priority}", exchange, durable=True,
-                                routing_key=f"{self.topic}.{priority}")
+            queue = kombu.Queue(key, exchange, durable=True, routing_key=key)
             queue(channel).declare()
             producer = kombu.Producer(channel, exchange=exchange)
             for body in bodies:
-                producer.publish(body, routing_key=f"{self.topic}.{priority}",
+                producer.publish(body, routing_key=key,
                                  content_type="application/json",
                                  content_encoding=content_encoding, delivery_mode=2)
 

@@ -41,6 +41,13 @@ def storing_workers(log: str) -> set[int]:
     return {int(m.group(1)) for m in SUMMARY.finditer(log)}
 
 
+def unexplained(n: int) -> list[bytes]:
+    """nova's non-final create error: ERROR, and no rule maps it."""
+    return [wire.body_v2(emitted.envelope(
+        "compute.instance.create.error", {"instance_id": str(uuid.uuid4())},
+        priority="ERROR", publisher_id="compute.compute-3")) for _ in range(n)]
+
+
 def bodies(valid: int, unknown: int, bad_param: int, routine: int) -> list[bytes]:
     out = [wire.body_v2(wire.message(wire.payload(
         "VOLUME_DELETE_FAILED", {"volume_id": VOL, "reason": "in_use"},
@@ -57,13 +64,18 @@ def bodies(valid: int, unknown: int, bad_param: int, routine: int) -> list[bytes
 def test_metrics_count_every_worker_exactly_and_show_an_outage(herald):
     port = services.free_port()
     # small prefetch and batches: both workers take a share
-    h = herald("postgresql", workers=2, extra=f"[metrics]\nport = {port}\n"
+    h = herald("postgresql", workers=2, shared_topics=1,
+               extra=f"[metrics]\nport = {port}\n"
                "[oslo_messaging_rabbit]\nrabbit_qos_prefetch_count = 10\n"
                "[listener]\nbatch_size = 10\n")
     h.start()
     h.wait_log("Consuming", count=2)
     h.wait_log("Serving metrics")
-    h.publish_raw(bodies(valid=120, unknown=7, bad_param=5, routine=30))
+    h.publish_raw(bodies(valid=120, unknown=7, bad_param=5, routine=0))
+    # routine traffic, and failures no rule explains, come on a shared topic
+    shared = h.shared_topics[0]
+    h.publish_raw(bodies(valid=0, unknown=0, bad_param=0, routine=26) + unexplained(4),
+                  topic=shared)
     h.wait_for_outcomes(stored=120, rejected=12)
 
     def settled():
@@ -78,6 +90,8 @@ def test_metrics_count_every_worker_exactly_and_show_an_outage(herald):
     assert value(s, "herald_notifications_total", outcome="retry") == 0
     assert value(s, "herald_rejections_total", code="unknown_event_id") == 7
     assert value(s, "herald_rejections_total", code="bad_parameter") == 5
+    assert value(s, "herald_unmapped_failures_total", event_type="compute.instance.create.error",
+                  service="compute") == 4
     assert value(s, "herald_batch_size_sum") == 162
     assert value(s, "herald_notification_age_seconds_count") == 120
     assert value(s, "herald_commit_seconds_count") >= 1
