@@ -42,7 +42,13 @@ class Result:
 
 def write_conf(path: Path, db_url: str, topic: str, exchange: str, workers: int,
                intake: str, batch_size: int = 500, batch_timeout: float = 0.05,
-               extra: str = "") -> Path:
+               extra: str = "", shared: bool = False) -> Path:
+    """``shared``: ``topic`` is a shared topic (the services' own
+    notifications), read through herald's own queue -- named as the
+    pre-filled one, ``<topic>.error`` -- as a cloud's ``notifications`` is;
+    otherwise it is herald's own topic."""
+    topics = f"topics =\nshared_topics = {topic}\nshared_queue = {topic}.error" if shared \
+        else f"topics = {topic}\nshared_topics ="
     path.write_text(extra + textwrap.dedent(f"""\
         [DEFAULT]
         transport_url = rabbit://guest:guest@127.0.0.1:5672/
@@ -51,8 +57,7 @@ def write_conf(path: Path, db_url: str, topic: str, exchange: str, workers: int,
         [listener]
         intake = {intake}
         workers = {workers}
-        topics = {topic}
-        shared_topics =
+        {{topics}}
         exchanges = {exchange}
         priorities = error
         batch_size = {batch_size}
@@ -61,7 +66,11 @@ def write_conf(path: Path, db_url: str, topic: str, exchange: str, workers: int,
         stats_interval = 0
         [storage]
         message_reap_interval = -1
-        """))
+        [oslo_messaging_rabbit]
+        # as the bench's publishers declare the exchange and queue: the oslo
+        # intake (the anchor) declares them like any oslo listener
+        amqp_durable_queues = true
+        """).replace("{topics}", topics))
     return path
 
 

@@ -119,7 +119,8 @@ class Bench:
         mapped failure (stored), the rest routine (acknowledged only)."""
         rows = self.n if kind == "herald" else self.n // 10
         conf = harness.write_conf(self.dir / f"{name}.conf", db_url, self.topic,
-                                  self.exchange, workers, intake, extra=extra)
+                                  self.exchange, workers, intake, extra=extra,
+                                  shared=kind == "services")
         engine = sa.create_engine(db_url)
         runs, ratios = [], []
         for _ in range(self.repeat):
