@@ -151,6 +151,32 @@ SHARE_SCHEDULER_REASONS = Choice(
     }
 )
 
+# Why a create has not finished (listener.watch.stalls): which service has
+# not answered, from what the service's API shows (a volume or share with no
+# host yet, a server still "scheduling"). Never a host's name.
+VOLUME_STALL_REASONS = Choice(
+    {
+        "placing": "the service that places new volumes is not responding",
+        "creating": "the storage service is not responding",
+        "unknown": "a service it depends on is not responding",
+    }
+)
+SHARE_STALL_REASONS = Choice(
+    {
+        "placing": "the service that places new shares is not responding",
+        "creating": "the share service is not responding",
+        "unknown": "a service it depends on is not responding",
+    }
+)
+SERVER_STALL_REASONS = Choice(
+    {
+        "placing": "the service that places new instances is not responding",
+        "creating": "the compute service is not responding",
+        "unknown": "a service it depends on is not responding",
+    }
+)
+STALL_MINUTES = Integer(min=1, max=100_000)
+
 # Provisioning steps (Sahara's event log): the names users see while a long
 # operation runs, keyed by the name services send in a notification's
 # ``step`` block. Sanctioned text like templates.
@@ -244,6 +270,17 @@ ENTRIES = [
         "size.",
         volume_id=UUID(),
     ),
+    entry(
+        "VOLUME_CREATE_STALLED", "volume.create", "system", "WARNING",
+        "Volume {volume_id} is still being created after {minutes} min: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        volume_id=UUID(), minutes=STALL_MINUTES, reason=VOLUME_STALL_REASONS,
+    ),
+    entry(
+        "VOLUME_CREATE_COMPLETED_LATE", "volume.create.completed", "state", "INFO",
+        "Volume {volume_id} was created after all: it is now available.",
+        volume_id=UUID(),
+    ),
     # -- snapshots -----------------------------------------------------------
     entry(
         "SNAPSHOT_CREATE_FAILED", "snapshot.create.failed", "action", "ERROR",
@@ -324,6 +361,17 @@ ENTRIES = [
         "the request ID when you contact support.",
         share_id=UUID(), operation=OPERATIONS,
     ),
+    entry(
+        "SHARE_CREATE_STALLED", "share.create", "system", "WARNING",
+        "Share {share_id} is still being created after {minutes} min: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        share_id=UUID(), minutes=STALL_MINUTES, reason=SHARE_STALL_REASONS,
+    ),
+    entry(
+        "SHARE_CREATE_COMPLETED_LATE", "share.create.completed", "state", "INFO",
+        "Share {share_id} was created after all: it is now available.",
+        share_id=UUID(),
+    ),
     # -- instances -----------------------------------------------------------
     entry(
         "INSTANCE_BOOT_NO_VALID_HOST", "instance.create.failed", "action", "ERROR",
@@ -360,6 +408,23 @@ ENTRIES = [
         "Instance {instance_id} could not be resized to flavor {flavor}: {reason}. "
         "It keeps running with its previous flavor.",
         instance_id=UUID(), flavor=Identifier(64), reason=RESIZE_REASONS,
+    ),
+    entry(
+        "INSTANCE_CREATE_SERVICE_NOT_RESPONDING", "instance.create.failed", "system", "ERROR",
+        "Instance {instance_id} could not be created: the compute service is not "
+        "responding. Delete it and try again later.",
+        instance_id=UUID(),
+    ),
+    entry(
+        "INSTANCE_CREATE_STALLED", "instance.create", "system", "WARNING",
+        "Instance {instance_id} is still being created after {minutes} min: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        instance_id=UUID(), minutes=STALL_MINUTES, reason=SERVER_STALL_REASONS,
+    ),
+    entry(
+        "INSTANCE_CREATE_COMPLETED_LATE", "instance.create.completed", "state", "INFO",
+        "Instance {instance_id} was created after all: it is now active.",
+        instance_id=UUID(),
     ),
     entry(
         "INSTANCE_UNKNOWN_ERROR", "instance.operation.failed", "system", "ERROR",
