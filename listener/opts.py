@@ -22,6 +22,8 @@ import listener.intake
 import listener.prometheus
 import listener.republisher
 import listener.service
+import listener.watch.credentials
+import listener.watch.stalls
 import storage.engine
 import storage.folding
 import storage.jsonfile
@@ -54,6 +56,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
+        ("stalls", list(listener.watch.stalls.OPTS)),
+        ("service_credentials", listener.watch.credentials.list_opts()),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,
                                          storage.folding.OPTS))),
         *api.app.list_opts(),
@@ -62,6 +66,11 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     for group, opts in list_opts():
+        if group == listener.watch.credentials.GROUP:
+            # keystoneauth1 registers its plugin's options itself, when it
+            # loads the plugin named by auth_type (the sample shows password's)
+            listener.watch.credentials.register(conf)
+            continue
         conf.register_opts(opts, group=group)
 
 

@@ -8,6 +8,7 @@ batch in hand (bounded by ``graceful_shutdown_timeout``).
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import random
@@ -61,6 +62,9 @@ def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     if name == "kombu":
         from listener import rabbit
         rabbit.settings(conf)
+    if conf.stalls.enabled:
+        from listener.watch import credentials
+        credentials.check(conf)
     store = storage.get_connection(conf)  # loads the driver; connects to nothing
     try:
         for d in dispatcher.load(conf, store=store):  # each enabled one, built once
@@ -140,7 +144,10 @@ class ListenerService(_GracefulService):
                                      self.stop, filters=filters.from_conf(self.conf),
                                      attempts=store, trees=store,
                                      rules=rulecheck.load(self.conf, cat), metrics=metrics,
-                                     unmapped_log=store)
+                                     unmapped_log=store,
+                                     stalls=store if self.conf.stalls.enabled else None,
+                                     stall_window=datetime.timedelta(
+                                         seconds=self.conf.stalls.link_window))
             threading.Thread(target=self.pipeline.stats.run, args=(self.stop,), daemon=True,
                              name="stats").start()
             intake.load(self.conf, self.pipeline, self.stop).run()
@@ -196,6 +203,39 @@ class ReaperService(_GracefulService):
             store.close()
 
 
+class StallService(_GracefulService):
+    """Looks at the services' APIs every [stalls] interval for creates that
+    stalled (listener.watch.stalls); one process per node, the database
+    makes one message per resource whatever the number of nodes."""
+
+    name = "stalls"
+
+    def work(self) -> None:
+        from listener.watch import credentials, sources, stalls
+
+        store = storage.get_connection(self.conf)
+        try:
+            if not store.wait_until_ready(self.stop.wait):
+                return
+            source = sources.OpenStackSource(credentials.connection(self.conf),
+                                             self.conf.stalls.kinds)
+            watcher = stalls.StallWatcher(self.conf, source, store.stall_store(),
+                                          catalogue.load(self.conf))
+            interval = self.conf.stalls.interval
+            wait = random.uniform(0.0, min(float(interval), 10.0))
+            while not self.stop.wait(wait):
+                try:
+                    cycle = watcher.run_once()
+                    LOG.debug("Stalls: %d creating, %d stalled, %d closed", cycle.creating,
+                              len(cycle.stalled), len(cycle.closed))
+                except Exception:
+                    LOG.exception("Looking for stalled creates failed; next look in %d s",
+                                  interval)
+                wait = interval
+        finally:
+            store.close()
+
+
 class MetricsService(_GracefulService):
     """Serves every process's metrics ([metrics] port) from one endpoint."""
 
@@ -244,6 +284,8 @@ def build_manager(conf: cfg.ConfigOpts, supervision: Supervision | None = None,
     manager.add(ListenerService, workers=conf.listener.workers, args=(conf,))
     if conf.storage.message_reap_interval > 0:
         manager.add(ReaperService, workers=1, args=(conf,))
+    if conf.stalls.enabled:
+        manager.add(StallService, workers=1, args=(conf,))
     if metrics_path is not None:
         manager.add(MetricsService, workers=1, args=(conf, metrics_path))
     return manager

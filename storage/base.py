@@ -185,3 +185,13 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Delete attempt counts last touched before ``older_than``."""
+
+    # -- stalled creates (listener.watch.stalls) -------------------------------
+    def stall_store(self) -> Any:
+        """A :class:`storage.stalls.StallStore` (SQL back ends only)."""
+        raise NotImplementedError(f"{type(self).__name__} does not record stalls")
+
+    def stall_parents(self, resources: Mapping[str, str], now: datetime.datetime,
+                      window: datetime.timedelta) -> dict[str, str]:
+        """``{resource uuid: stall message id}`` (see :func:`storage.stalls.parents`)."""
+        return {}

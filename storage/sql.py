@@ -23,6 +23,7 @@ from storage import (
     progress,
     reads,
     reaper,
+    stalls,
     trees,
     unmapped,
     upsert,
@@ -139,6 +140,16 @@ class SQLConnection(Connection):
         if any(m.parent_id is not None for m in batch):
             with engines.database_errors(), self.engine.begin() as conn:
                 trees.fix_roots(conn, batch)
+
+    def stall_store(self) -> stalls.StallStore:
+        return stalls.StallStore(self.engine)
+
+    def stall_parents(self, resources: Mapping[str, str], now: datetime.datetime,
+                      window: datetime.timedelta) -> dict[str, str]:
+        if not resources:
+            return {}
+        with engines.database_errors(), self.engine.connect() as conn:
+            return stalls.parents(conn, resources, now, window)
 
     def roots(self, parents: Mapping[str, str]) -> dict[str, str]:
         if not parents:

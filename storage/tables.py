@@ -158,3 +158,23 @@ folded_notifications = sa.Table(
     sa.Index(None, "received_at"),
     **MYSQL_ARGS,
 )
+
+# Creates that stayed in their creating state past the stall time
+# (listener.watch.stalls): one row per resource, whichever herald node saw it
+# first; the owner's message is messages.id = message_id. While open, or for
+# a while after the resource failed, a message about the same resource joins
+# that message's event tree (storage.stalls).
+stalls = sa.Table(
+    "stalls",
+    metadata,
+    sa.Column("resource_uuid", sa.String(64), primary_key=True),
+    sa.Column("resource_type", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("stalled_at", DateTime, nullable=False),
+    # completed, failed or gone; NULL while the resource is still creating
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("closed_at", DateTime),
+    sa.Index(None, "closed_at"),
+    **MYSQL_ARGS,
+)

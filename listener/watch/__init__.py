@@ -1,0 +1,1 @@
+"""What herald notices when no service speaks (docs/operations.md)."""
