@@ -39,7 +39,10 @@ class Creating:
 
 
 class Source(Protocol):
-    def creating(self) -> Iterable[Creating]: ...
+    kinds: tuple[str, ...]
+
+    def creating(self, kind: str) -> Iterable[Creating]:
+        """What of ``kind`` is in its creating state, in every project."""
 
     def status(self, kind: str, resource_uuid: str) -> str | None:
         """The resource's status now; None when it no longer exists."""
@@ -57,13 +60,7 @@ class OpenStackSource:
         self.conn = connection
         self.kinds = tuple(kinds)
 
-    def creating(self) -> list[Creating]:
-        found: list[Creating] = []
-        for kind in self.kinds:
-            found.extend(self._list(kind))
-        return found
-
-    def _list(self, kind: str) -> Iterable[Creating]:
+    def creating(self, kind: str) -> Iterable[Creating]:
         conn = self.conn
         if kind == "volume":
             for v in conn.block_storage.volumes(details=True, all_projects=True,
@@ -87,11 +84,12 @@ class OpenStackSource:
     def status(self, kind: str, resource_uuid: str) -> str | None:
         from openstack import exceptions
 
-        conn = self.conn
-        get = {"volume": conn.block_storage.get_volume,
-               "share": conn.shared_file_system.get_share,
-               "instance": conn.compute.get_server}[kind]
+        # only the kind's own proxy: touching another's fails when that
+        # service is not in the catalog
+        proxy, method = {"volume": ("block_storage", "get_volume"),
+                         "share": ("shared_file_system", "get_share"),
+                         "instance": ("compute", "get_server")}[kind]
         try:
-            return str(get(resource_uuid).status)
+            return str(getattr(getattr(self.conn, proxy), method)(resource_uuid).status)
         except exceptions.NotFoundException:
             return None

@@ -126,21 +126,33 @@ class StallWatcher:
         self.clock = clock
 
     def run_once(self) -> Cycle:
+        """One look at each kind; a service that does not answer is logged
+        and skipped (its stalls wait for the next look), the others go on."""
         now = self.clock()
         cycle = Cycle()
-        creating = {c.resource_uuid: c for c in self.source.creating()}
-        cycle.creating = len(creating)
         open_stalls = self.store.open_stalls()
-        for c in creating.values():
-            if c.resource_uuid not in open_stalls and overdue(self.conf, c, now):
-                if self._stall(c, now):
-                    cycle.stalled.append(c.resource_uuid)
-        for uuid, stall in open_stalls.items():
-            if uuid in creating:
+        for kind in self.source.kinds:
+            try:
+                creating = {c.resource_uuid: c for c in self.source.creating(kind)}
+            except Exception as exc:
+                LOG.warning("Could not list the %ss being created (%s); next look in %d s",
+                            kind, exc, self.conf.stalls.interval)
                 continue
-            result = outcome(stall.resource_type, self.source.status(stall.resource_type, uuid))
-            if result is not None and self._close(stall, result, now):
-                cycle.closed[uuid] = result
+            cycle.creating += len(creating)
+            for c in creating.values():
+                if c.resource_uuid not in open_stalls and overdue(self.conf, c, now):
+                    if self._stall(c, now):
+                        cycle.stalled.append(c.resource_uuid)
+            for uuid, stall in open_stalls.items():
+                if stall.resource_type != kind or uuid in creating:
+                    continue
+                try:
+                    result = outcome(kind, self.source.status(kind, uuid))
+                except Exception as exc:
+                    LOG.warning("Could not read %s %s (%s)", kind, uuid, exc)
+                    continue
+                if result is not None and self._close(stall, result, now):
+                    cycle.closed[uuid] = result
         self.store.forget(now - datetime.timedelta(seconds=self.conf.stalls.link_window))
         return cycle
 

@@ -31,7 +31,10 @@ T0 = datetime.datetime(2026, 12, 5, 12, 0, 0)
 class FakeAPI:
     """What the services' APIs list as creating, and each resource's status."""
 
+    kinds = ("volume", "share", "instance")
+
     def __init__(self) -> None:
+        self.broken: set[str] = set()
         self.resources: dict[str, Creating] = {}
         self.statuses: dict[str, str | None] = {}
 
@@ -43,8 +46,10 @@ class FakeAPI:
         del self.resources[uuid]
         self.statuses[uuid] = status
 
-    def creating(self):
-        return list(self.resources.values())
+    def creating(self, kind):
+        if kind in self.broken:
+            raise ConnectionError(f"{kind} API down")
+        return [c for c in self.resources.values() if c.kind == kind]
 
     def status(self, kind: str, uuid: str) -> str | None:
         return self.statuses.get(uuid, "creating" if kind != "instance" else "BUILD")
@@ -112,7 +117,7 @@ def test_two_nodes_racing_on_one_resource_write_one_message(conf, api, store, cl
     api.add(VOLUME, age=datetime.timedelta(minutes=6))
     a, b = watcher(conf, api, store, clock), watcher(conf, api, store, clock)
     # both listed it before either wrote: the second claim conflicts
-    creating = api.creating()[0]
+    creating = api.creating("volume")[0]
     assert a._stall(creating, clock.now) is True
     assert b._stall(creating, clock.now) is False
     assert len(rows(store)) == 1
@@ -228,3 +233,16 @@ def test_an_instance_stuck_without_a_conductor(conf, api, store, clock):
     clock.now += datetime.timedelta(seconds=30)
     assert w.run_once().closed == {uuid: "completed"}
     assert rows(store)[1]["event_id"] == "INSTANCE_CREATE_COMPLETED_LATE"
+
+
+def test_a_service_that_does_not_answer_blinds_only_its_own_kind(conf, api, store, clock):
+    uuid = "544e4905-de8b-486c-90ef-4df99295ae75"
+    api.add(VOLUME, age=datetime.timedelta(minutes=6))
+    api.add(uuid, kind="instance", age=datetime.timedelta(minutes=6))
+    api.broken.add("volume")
+    w = watcher(conf, api, store, clock)
+    assert w.run_once().stalled == [uuid]
+    api.broken.clear()
+    api.finish(VOLUME, "available")  # cinder back: its list no longer has the volume
+    assert w.run_once().stalled == []  # and no stall was ever opened for it
+    assert [m["event_id"] for m in rows(store)] == ["INSTANCE_CREATE_STALLED"]
