@@ -44,7 +44,7 @@ class Herald:
     """herald-listener and herald-api on one configuration."""
 
     def __init__(self, tmp: Path, vhost: VirtualHost, databases: Databases,
-                 exchanges: list[str], shared_topics: list[str]) -> None:
+                 exchanges: list[str], shared_topics: list[str], extra: str = "") -> None:
         self.api_port = services.free_port()
         self.base = f"http://127.0.0.1:{self.api_port}"
         self.listener = HeraldProcess(
@@ -54,7 +54,7 @@ class Herald:
                 [api]
                 auth_strategy = noauth
                 port = {self.api_port}
-                """))
+                """) + textwrap.dedent(extra))
         self.listener.prepare_database()
         self.api: Service | None = None
 
@@ -96,16 +96,22 @@ def run(*argv: str) -> str:
 def herald(tmp_path, vhost, databases):
     made = []
 
-    def make(exchanges: list[str], shared_topics: list[str]) -> Herald:
+    def make(exchanges: list[str], shared_topics: list[str], extra: str = "") -> Herald:
         if not services.port_open(5432):
             services.unavailable("PostgreSQL on 127.0.0.1:5432")
-        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics)
+        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics, extra)
         made.append(h)
         return h
 
     yield make
     for h in made:
         h.stop()
+
+
+@pytest.fixture(scope="session")
+def keystone_venv():
+    """Keystone 30 (in the Horizon test's virtualenv: one build for both)."""
+    return venvs.HORIZON.ensure()
 
 
 @pytest.fixture(scope="session")
