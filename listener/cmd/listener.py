@@ -25,7 +25,9 @@ EPILOG = """\
 processes:
   A master process supervises [listener] workers listener processes and, when
   [storage] message_reap_interval > 0, one reaper process, and, when
-  [metrics] port is set, one process serving the Prometheus metrics of all. Each listener
+  [metrics] port is set, one process serving the Prometheus metrics of all,
+  and, when [stalls] enabled, one stall watcher that tells owners of creates
+  no service finished (docs/operations.md). Each listener
   consumes, commits and acknowledges its own batches; a notification is
   acknowledged only after its outcome is committed.
 
