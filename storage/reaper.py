@@ -80,15 +80,17 @@ def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[Any]
     """One transaction; a lost lock race (deadlock, lock wait) is retried."""
     for attempt in range(1, DEADLOCK_RETRIES + 1):
         try:
-            with engine.connect() as conn:
+            with engine.connect() as conn, conn.begin():
                 if isolation:
-                    conn = conn.execution_options(isolation_level=isolation)
-                with conn.begin():
-                    # as the key's type: rejected_notifications' ids are integers
-                    ids = list(conn.execute(pick).scalars())
-                    if ids:
-                        conn.execute(sa.delete(table).where(key.in_(ids)))
-                return ids
+                    # for this transaction only, as a statement: an error
+                    # here is seen by storage.failover like any other, and
+                    # no session setting is left to reset on the way back
+                    conn.execute(sa.text(f"SET TRANSACTION ISOLATION LEVEL {isolation}"))
+                # as the key's type: rejected_notifications' ids are integers
+                ids = list(conn.execute(pick).scalars())
+                if ids:
+                    conn.execute(sa.delete(table).where(key.in_(ids)))
+            return ids
         except sa_exc.OperationalError as exc:
             if attempt == DEADLOCK_RETRIES or not _lost_lock_race(exc):
                 raise
