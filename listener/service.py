@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import threading
 
@@ -183,15 +182,7 @@ class ReaperService(_GracefulService):
         try:
             if not store.wait_until_ready(self.stop.wait):
                 return
-            interval = self.conf.storage.message_reap_interval
-            # nodes started together should not all reap at the same moment
-            wait = random.uniform(1.0, min(float(interval), 60.0))
-            while not self.stop.wait(wait):
-                try:
-                    reaper.run_once(store, self.conf, metrics=metrics)
-                except Exception:
-                    LOG.exception("Reaping failed; next attempt in %d s", interval)
-                wait = interval
+            reaper.run_forever(store, self.conf, self.stop.wait, metrics)
         finally:
             store.close()
 

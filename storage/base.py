@@ -72,7 +72,8 @@ class Connection(abc.ABC):
         """The schema revision the database is at (None: no schema)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""
+        """Release connections; the store stays usable (its next use
+        opens new ones)."""
 
     # -- writes -------------------------------------------------------------
     @abc.abstractmethod
