@@ -96,7 +96,8 @@ class Timestamp(ParamType):
             raise ParamError(f"expected a date and time, got {_type_name(value)}")
         if value.tzinfo is not None:
             value = value.astimezone(datetime.UTC).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        text: str = value.strftime("%Y-%m-%d %H:%M UTC")
+        return text
 
     @property
     def spec(self) -> str:
