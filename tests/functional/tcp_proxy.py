@@ -33,6 +33,7 @@ class TCPProxy:
 
     def __exit__(self, *exc: object) -> None:
         self.cut()
+        self._call(self._finish_sessions())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
@@ -60,6 +61,13 @@ class TCPProxy:
             with contextlib.suppress(Exception):
                 writer.transport.abort()  # a reset, not a polite close
         self._writers.clear()
+
+    async def _finish_sessions(self) -> None:
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _session(self, client_r: asyncio.StreamReader,
                        client_w: asyncio.StreamWriter) -> None:
