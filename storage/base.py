@@ -164,6 +164,11 @@ class Connection(abc.ABC):
         read it: it names no host."""
 
     @abc.abstractmethod
+    def list_broker_outages(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Recorded outages, newest first, with the nodes that opened and
+        ended them (operators only)."""
+
+    @abc.abstractmethod
     def list_unmapped(self, *, limit: int = 50, with_sample: bool = False,
                       event_type: str | None = None) -> list[dict[str, Any]]:
         """The kinds of unmapped ERROR notifications, most frequent first

@@ -43,3 +43,11 @@ def current(conn: sa.Connection) -> dict[str, Any] | None:
     row = conn.execute(sa.select(table.c.started_at, table.c.opened_by)
                        .where(table.c.open_key == OPEN)).first()
     return dict(row._mapping) if row is not None else None
+
+
+def history(conn: sa.Connection, limit: int) -> list[dict[str, Any]]:
+    """Newest first, for operators (names the nodes)."""
+    query = sa.select(table.c.started_at, table.c.ended_at, table.c.opened_by,
+                      table.c.closed_by).order_by(table.c.started_at.desc(),
+                                                  table.c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]

@@ -205,6 +205,10 @@ class SQLConnection(Connection):
         with engines.database_errors(), self._reader.connect() as conn:
             return outages.current(conn)
 
+    def list_broker_outages(self, limit: int = 20) -> list[dict[str, Any]]:
+        with engines.database_errors(), self._reader.connect() as conn:
+            return outages.history(conn, limit)
+
     def begin_attempt(self, key: str) -> int:
         with engines.database_errors(), self.engine.begin() as conn:
             return attempts.begin(conn, key, utcnow())
