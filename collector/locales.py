@@ -1,0 +1,192 @@
+"""The catalogue in other languages: gettext catalogues, checked at load.
+
+The catalogue has a gettext domain of its own, ``herald-catalogue``, kept
+as OpenStack keeps translations: ``collector/locale/herald-catalogue.pot``
+extracted by Babel (:mod:`collector.babel_extract`), and
+``collector/locale/<lang>/LC_MESSAGES/herald-catalogue.po`` per language,
+compiled to ``.mo`` when herald is built (setup.py). A source tree or an
+editable install has no ``.mo``: the ``.po`` is compiled in memory instead.
+
+Message contexts keep the three kinds of text apart: a template's context is
+its event ID (``msgctxt "VOLUME_EXTEND_FAILED"``), a Choice's phrase has
+``phrase`` and a provisioning step's name ``step``. The msgid is always the
+*sanctioned* English text: a deployer's English rewording does not orphan a
+translation.
+
+Every translation, shipped or overridden, goes through
+:mod:`collector.leaks` once, here; what fails is logged and the English text
+is used for that entry. Rendering then joins pre-split segments
+(:class:`~collector.template.Template`): nothing is parsed per message.
+Locale names reach the file system only when they are the names of the
+directories found here, never from a request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gettext
+import io
+import logging
+import pathlib
+from collections.abc import Callable, Mapping
+
+from oslo_config import cfg
+
+from collector import leaks
+from collector.catalogue import MAX_MESSAGE_LENGTH, Catalogue, Entry, read_override_file
+from collector.exceptions import CatalogueError
+from collector.params import Choice
+from collector.template import Template
+
+LOG = logging.getLogger(__name__)
+
+DOMAIN = "herald-catalogue"
+LOCALE_DIR = pathlib.Path(__file__).parent / "locale"
+PHRASE = "phrase"
+STEP = "step"
+#: the catalogue's own language: its text is the msgid
+SOURCE_LOCALE = "en"
+
+OPTS = [
+    cfg.DictOpt(
+        "translation_override_files",
+        default={},
+        help="Per locale, a YAML file re-wording that locale's translations as "
+        "``override_file`` re-words English, e.g. ``ja:/etc/herald/catalogue-ja.yaml,"
+        "de:/etc/herald/catalogue-de.yaml``; a file maps event IDs to templates with "
+        "exactly the placeholders of the original. The locale must be one herald "
+        "ships. Each file is checked like a translation; a bad file or entry is "
+        "logged and ignored (the shipped translation is used), and the files are "
+        "read again on SIGHUP.",
+    ),
+]
+
+
+def shipped(localedir: pathlib.Path = LOCALE_DIR) -> tuple[str, ...]:
+    """The locales with a translation of the catalogue (directory names)."""
+    if not localedir.is_dir():
+        return ()
+    return tuple(sorted(
+        d.name for d in localedir.iterdir()
+        if (d / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
+        or (d / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()))
+
+
+def read(locale: str, localedir: pathlib.Path = LOCALE_DIR) -> gettext.GNUTranslations:
+    """One locale's compiled catalogue: the ``.mo`` built with herald, else
+    its ``.po`` compiled in memory. ``locale`` is a name :func:`shipped`
+    returned."""
+    base = localedir / locale / "LC_MESSAGES" / DOMAIN
+    mo = base.with_suffix(".mo")
+    if mo.is_file():
+        with mo.open("rb") as f:
+            return gettext.GNUTranslations(f)
+    from babel.messages import mofile, pofile
+
+    with base.with_suffix(".po").open("rb") as f:
+        catalog = pofile.read_po(f, locale=locale, domain=DOMAIN)
+    buf = io.BytesIO()
+    mofile.write_mo(buf, catalog)  # fuzzy entries left out, as msgfmt does
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Localization:
+    """One locale's checked, compiled text; what it lacks is shown in English."""
+
+    locale: str
+    templates: Mapping[str, Template]
+    #: a Choice's English phrase -> its translation
+    phrases: Mapping[str, str]
+    #: a step's name (STEPS key) -> its translation
+    steps: Mapping[str, str]
+
+    def phrase(self, english: str) -> str:
+        return self.phrases.get(english, english)
+
+
+def _lengths(e: Entry, phrases: Mapping[str, str]) -> dict[str, int]:
+    """The longest text each parameter can receive in this locale."""
+    out = {}
+    for name, ptype in e.params.items():
+        if isinstance(ptype, Choice):
+            out[name] = max(len(phrases.get(p, p)) for p in ptype.phrases.values())
+        else:
+            out[name] = ptype.max_length
+    return out
+
+
+def build(sanctioned: Catalogue, locale: str, gettext_: Callable[[str, str], str],
+          overrides: Mapping[str, str] | None = None,
+          log: Callable[[str], None] = LOG.warning) -> Localization:
+    """Check and compile one locale. ``gettext_(context, msgid)`` is the
+    locale's ``pgettext``; ``overrides`` (event ID -> template) take
+    precedence. A text that fails a check is logged with ``log`` and left
+    out (English is shown)."""
+    phrases: dict[str, str] = {}
+    for e in sanctioned:
+        for ptype in e.params.values():
+            if isinstance(ptype, Choice):
+                for english in ptype.phrases.values():
+                    text = gettext_(PHRASE, english)
+                    if text == english or english in phrases:
+                        continue
+                    found = leaks.phrase_problems(text)
+                    if found:
+                        log(f"{locale}: phrase {english!r}: {'; '.join(found)}")
+                    else:
+                        phrases[english] = text
+    steps = {}
+    for key, english in sanctioned.steps.items():
+        text = gettext_(STEP, english)
+        found = leaks.phrase_problems(text) if text != english else ["untranslated"]
+        if not found:
+            steps[key] = text
+        elif text != english:
+            log(f"{locale}: step {key}: {'; '.join(found)}")
+    templates = {}
+    overrides = dict(overrides or {})
+    for event_id in sorted(set(overrides) - {e.event_id for e in sanctioned}):
+        log(f"{locale}: override of {event_id}: not in the sanctioned catalogue")
+    for e in sanctioned:
+        source = e.template.text
+        candidates = [("override", overrides[e.event_id])] if e.event_id in overrides else []
+        candidates.append(("translation", gettext_(e.event_id, source)))
+        for origin, text in candidates:
+            if text == source:
+                break
+            found = leaks.problems(e.template, text, _lengths(e, phrases), MAX_MESSAGE_LENGTH)
+            if found:
+                log(f"{locale}: {origin} of {e.event_id}: {'; '.join(found)}")
+                continue
+            templates[e.event_id] = Template(text)
+            break
+    return Localization(locale, templates, phrases, steps)
+
+
+def load(conf: cfg.ConfigOpts, sanctioned: Catalogue,
+         localedir: pathlib.Path = LOCALE_DIR) -> dict[str, Localization]:
+    """Every shipped locale, with the deployer's overrides; nothing here
+    stops herald: what is wrong is logged and English is shown instead."""
+    overrides = conf.catalogue.translation_override_files or {}
+    available = shipped(localedir)
+    for locale in sorted(set(overrides) - set(available)):
+        LOG.error("[catalogue] translation_override_files: herald has no %r translation "
+                  "to override; ignored", locale)
+    out = {}
+    for locale in available:
+        try:
+            translations = read(locale, localedir)
+        except (OSError, ValueError) as exc:
+            LOG.error("catalogue translation %s cannot be read, English is shown: %s",
+                      locale, exc)
+            continue
+        own: dict[str, str] = {}
+        if overrides.get(locale):
+            try:
+                own = read_override_file(overrides[locale])
+            except CatalogueError as exc:
+                LOG.error("%s; the shipped %s translation is used", exc, locale)
+        out[locale] = build(sanctioned, locale, translations.pgettext, own)
+    return out
