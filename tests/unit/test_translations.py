@@ -1,0 +1,109 @@
+"""The catalogue's translations, as CI checks them: current with the
+catalogue, complete, in Horizon's words, and unable to leak."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from babel.messages import pofile
+
+from collector import catalogue, locales, rendering
+from collector.babel_extract import messages
+from collector.params import Choice
+from tests.wire import example_params
+
+SHIPPED = ("de", "fr", "ja", "pt_BR", "zh_CN")
+# what Horizon's own django.po calls a volume, an instance, a snapshot, a backup
+# and a quota in each language, so that a message reads like the page around it
+HORIZON = {
+    "de": {"volume": "Datenträger", "instance": "Instanz", "snapshot": "Schattenkopie",
+           "backup": "Sicherungskopie", "quota": "kontingent", "flavor": "Variante"},
+    "fr": {"volume": "volume", "instance": "instance", "snapshot": "instantané",
+           "backup": "sauvegarde", "quota": "quota", "flavor": "gabarit"},
+    "ja": {"volume": "ボリューム", "instance": "インスタンス", "snapshot": "スナップショット",
+           "backup": "バックアップ", "quota": "クォータ", "flavor": "フレーバー"},
+    "zh_CN": {"volume": "卷", "instance": "实例", "snapshot": "快照", "backup": "备份",
+              "quota": "配额", "flavor": "实例类型"},
+    "pt_BR": {"volume": "volume", "instance": "instância", "snapshot": "snapshot",
+              "backup": "backup", "quota": "cota", "flavor": "flavor"},
+}
+
+
+@pytest.fixture(scope="module")
+def sanctioned():
+    return catalogue.sanctioned()
+
+
+def test_the_pot_is_current():
+    """Regenerate with the command in docs/catalogue.md when this fails."""
+    with (locales.LOCALE_DIR / f"{locales.DOMAIN}.pot").open("rb") as f:
+        pot = pofile.read_po(f)
+    stored = {(m.context, m.id) for m in pot if m.id}
+    assert stored == {m for _, _, m, _ in messages()}
+
+
+def test_every_shipped_locale_is_found():
+    assert set(locales.shipped()) >= set(SHIPPED)
+
+
+@pytest.mark.parametrize("locale", SHIPPED)
+def test_every_text_is_translated_and_passes_the_leak_check(sanctioned, locale):
+    refused = []
+    translations = locales.read(locale)
+    loc = locales.build(sanctioned, locale, translations.pgettext, log=refused.append)
+    assert refused == []
+    assert set(loc.templates) == {e.event_id for e in sanctioned}
+    assert set(loc.steps) == set(sanctioned.steps)
+    phrases = {p for e in sanctioned for t in e.params.values() if isinstance(t, Choice)
+               for p in t.phrases.values()}
+    with (locales.LOCALE_DIR / locale / "LC_MESSAGES" / f"{locales.DOMAIN}.po").open("rb") as f:
+        po = pofile.read_po(f)
+    untranslated = [m.id for m in po if m.id and (not m.string or m.fuzzy)]
+    assert untranslated == []
+    assert phrases <= {m.id for m in po if m.context == locales.PHRASE}
+
+
+@pytest.mark.parametrize("locale", SHIPPED)
+def test_horizons_terms(sanctioned, locale):
+    loc = locales.build(sanctioned, locale, locales.read(locale).pgettext)
+    terms = HORIZON[locale]
+    for e in sanctioned:
+        english = e.template.text.lower()
+        text = loc.templates[e.event_id].text.lower()
+        for word, term in terms.items():
+            if english.startswith(word) or f" {word} " in english:
+                assert term.lower() in text, (locale, e.event_id, word)
+
+
+@pytest.mark.parametrize("locale", SHIPPED)
+def test_every_entry_renders_in_every_language(sanctioned, locale, conf):
+    renderer = rendering.load(conf)
+    for e in sanctioned:
+        params = example_params(e)
+        text = renderer.render(e.event_id, json.dumps(params), "stored", locale)
+        english = renderer.render(e.event_id, json.dumps(params), "stored")
+        assert text not in ("stored", english)
+        assert "{" not in text and "}" not in text
+        assert len(text) <= catalogue.MAX_MESSAGE_LENGTH
+        for name, ptype in e.params.items():
+            if not isinstance(ptype, Choice):  # values appear as they are
+                assert ptype.check(params[name]) in text
+
+
+def test_a_locale_without_a_mo_is_compiled_from_its_po(tmp_path):
+    (tmp_path / "xx" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "xx" / "LC_MESSAGES" / f"{locales.DOMAIN}.po").write_text(
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgctxt "step"\nmsgid "Waiting for ssh"\nmsgstr "Warten"\n', encoding="utf-8")
+    assert locales.shipped(tmp_path) == ("xx",)
+    assert locales.read("xx", tmp_path).pgettext("step", "Waiting for ssh") == "Warten"
+
+
+def test_an_unreadable_translation_is_logged_and_english_is_shown(tmp_path, conf, caplog):
+    (tmp_path / "xx" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "xx" / "LC_MESSAGES" / f"{locales.DOMAIN}.mo").write_bytes(b"not a mo file")
+    with caplog.at_level(logging.ERROR):
+        assert locales.load(conf, catalogue.sanctioned(), tmp_path) == {}
+    assert "xx cannot be read" in caplog.text
