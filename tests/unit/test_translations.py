@@ -107,3 +107,39 @@ def test_an_unreadable_translation_is_logged_and_english_is_shown(tmp_path, conf
     with caplog.at_level(logging.ERROR):
         assert locales.load(conf, catalogue.sanctioned(), tmp_path) == {}
     assert "xx cannot be read" in caplog.text
+
+
+OVERRIDE = "ボリューム {volume_id} は {new_size_gb} GB になりませんでした（{reason}）。"
+PARAMS = json.dumps({"volume_id": "2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20", "new_size_gb": 20,
+                     "reason": "no_capacity"})
+
+
+def test_deployer_overrides_per_locale_are_checked_and_reloaded(conf, tmp_path, caplog):
+    """Like the English override: same placeholders; a bad file or entry
+    is logged and ignored (the shipped translation stays); SIGHUP reads
+    the files again."""
+    ja, de = tmp_path / "ja.yaml", tmp_path / "de.yaml"
+    ja.write_text(f'VOLUME_EXTEND_FAILED: "{OVERRIDE}"\n', encoding="utf-8")
+    de.write_text("VOLUME_EXTEND_FAILED: 'Datenträger {volume_id.__dict__} {new_size_gb} "
+                  "{reason}'\nNO_SUCH_EVENT: 'x'\n", encoding="utf-8")
+    conf.set_override("translation_override_files",
+                      {"ja": str(ja), "de": str(de), "xx": str(ja)}, group="catalogue")
+    with caplog.at_level(logging.WARNING):
+        texts = rendering.Texts(conf)
+    render = texts.current.render
+    assert render("VOLUME_EXTEND_FAILED", PARAMS, "s", "ja") == (
+        "ボリューム 2f1e0c5e-7c4b-4a55-9a0e-3b8d6c1f4a20 は 20 GB になりませんでした"
+        "（ストレージバックエンドに十分な空き容量がありません）。")
+    shipped_de = render("VOLUME_EXTEND_FAILED", PARAMS, "s", "de")
+    assert shipped_de.startswith("Datenträger 2f1e0c5e") and "__dict__" not in shipped_de
+    assert "override of VOLUME_EXTEND_FAILED: attribute or index access" in caplog.text
+    assert "override of NO_SUCH_EVENT: not in the sanctioned catalogue" in caplog.text
+    assert "no 'xx' translation to override" in caplog.text
+
+    ja.write_text("VOLUME_EXTEND_FAILED: [not, a, template]\n", encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level(logging.ERROR):
+        texts.reload()  # what SIGHUP does
+    assert "keys and values must be strings" in caplog.text
+    assert texts.current.render("VOLUME_EXTEND_FAILED", PARAMS, "s", "ja").endswith(
+        "ボリュームは以前のサイズのまま使用できます。")  # the shipped translation again
