@@ -165,6 +165,20 @@ def build(sanctioned: Catalogue, locale: str, gettext_: Callable[[str, str], str
     return Localization(locale, templates, phrases, steps)
 
 
+def check_override(sanctioned: Catalogue, locale: str, overrides: Mapping[str, str],
+                   localedir: pathlib.Path = LOCALE_DIR) -> list[str]:
+    """Why a deployer's override of ``locale`` would be ignored, entry by
+    entry (``herald-manage catalogue check FILE --locale L``)."""
+    if locale not in shipped(localedir):
+        return [f"herald has no {locale!r} translation to override "
+                f"(it has {', '.join(shipped(localedir)) or 'none'})"]
+    problems: list[str] = []
+    translations = read(locale, localedir)
+    build(sanctioned, locale, translations.pgettext, overrides,
+          log=lambda p: problems.append(p) if "override of" in p else None)
+    return problems
+
+
 def load(conf: cfg.ConfigOpts, sanctioned: Catalogue,
          localedir: pathlib.Path = LOCALE_DIR) -> dict[str, Localization]:
     """Every shipped locale, with the deployer's overrides; nothing here
