@@ -143,3 +143,28 @@ def test_deployer_overrides_per_locale_are_checked_and_reloaded(conf, tmp_path, 
     assert "keys and values must be strings" in caplog.text
     assert texts.current.render("VOLUME_EXTEND_FAILED", PARAMS, "s", "ja").endswith(
         "ボリュームは以前のサイズのまま使用できます。")  # the shipped translation again
+
+
+def test_the_build_compiles_every_catalogue(tmp_path):
+    """setup.py's build_py writes a .mo beside every .po (herald's domain and
+    the dashboard's django), which gettext reads as the .po says."""
+    import gettext
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib",
+                             str(tmp_path)], cwd=root, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    built = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.mo"))
+    assert built == sorted(
+        [f"collector/locale/{loc}/LC_MESSAGES/herald-catalogue.mo" for loc in SHIPPED]
+        + [f"herald_dashboard/locale/{loc}/LC_MESSAGES/django.mo"
+           for loc in ("de", "fr", "ja", "pt_BR", "zh_Hans")])
+    with (tmp_path / "collector/locale/ja/LC_MESSAGES/herald-catalogue.mo").open("rb") as f:
+        ja = gettext.GNUTranslations(f)
+    assert ja.pgettext("step", "Waiting for ssh") == "SSH を待機しています"
+    with (tmp_path / "herald_dashboard/locale/ja/LC_MESSAGES/django.mo").open("rb") as f:
+        assert gettext.GNUTranslations(f).gettext("Message") == "メッセージ"
