@@ -19,7 +19,7 @@ from typing import IO, Any
 from collector import catalogue, locales
 from collector.params import Choice
 
-Message = tuple[int, str, tuple[str, str], list[str]]
+Message = tuple[int, str, tuple[str, ...], list[str]]
 
 
 def _line(source: str, needle: str) -> int:
@@ -28,15 +28,21 @@ def _line(source: str, needle: str) -> int:
     return source.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
-def messages(source: str = "") -> Iterator[Message]:
-    """Every text of the sanctioned catalogue, as Babel's extractors yield."""
-    cat = catalogue.sanctioned()
+def messages(source: str = "", cat: catalogue.Catalogue | None = None) -> Iterator[Message]:
+    """Every text of the sanctioned catalogue (or ``cat``), as Babel's
+    extractors yield."""
+    cat = catalogue.sanctioned() if cat is None else cat
     seen: set[str] = set()
     for e in cat:
         kinds = ", ".join(f"{{{n}}}: {p.spec}" for n, p in sorted(e.params.items()))
         note = [f"{e.event_type}, {e.level}. Keep exactly these placeholders, as they are: "
                 f"{kinds or '(none)'}. A Choice placeholder receives a translated phrase."]
-        yield _line(source, e.event_id), "pgettext", (e.event_id, e.template.text), note
+        if e.plural is None:
+            yield _line(source, e.event_id), "pgettext", (e.event_id, e.template.text), note
+        else:  # it counts: the language's plural forms, chosen by {count}
+            yield (_line(source, e.event_id), "npgettext",
+                   (e.event_id, e.template.text, e.plural.text),
+                   [*note, f"The form is chosen by {{{e.count}}}."])
         for name, ptype in sorted(e.params.items()):
             if not isinstance(ptype, Choice):
                 continue

@@ -29,6 +29,7 @@ import io
 import logging
 import pathlib
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from oslo_config import cfg
 
@@ -91,19 +92,41 @@ def read(locale: str, localedir: pathlib.Path = LOCALE_DIR) -> gettext.GNUTransl
     return gettext.GNUTranslations(buf)
 
 
+def _english_plural(n: int) -> int:
+    return int(n != 1)
+
+
+#: counts tried to find one count per plural form of a language (every
+#: Plural-Forms rule gettext knows has shown all its forms below 1000)
+_SAMPLE_COUNTS = range(1000)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Localization:
     """One locale's checked, compiled text; what it lacks is shown in English."""
 
     locale: str
-    templates: Mapping[str, Template]
+    #: event ID -> its template's forms: one, or the language's plural forms
+    #: for an entry that counts (indexed by ``plural(count)``)
+    templates: Mapping[str, tuple[Template, ...]]
     #: a Choice's English phrase -> its translation
     phrases: Mapping[str, str]
     #: a step's name (STEPS key) -> its translation
     steps: Mapping[str, str]
+    #: the language's plural rule (its .po's Plural-Forms)
+    plural: Callable[[int], int] = _english_plural
 
     def phrase(self, english: str) -> str:
         return self.phrases.get(english, english)
+
+    def template(self, e: Entry, values: Mapping[str, Any]) -> Template | None:
+        """The form for these checked values, or None (not translated)."""
+        forms = self.templates.get(e.event_id)
+        if forms is None:
+            return None
+        if e.count is None or len(forms) == 1:
+            return forms[0]
+        return forms[min(self.plural(values[e.count]), len(forms) - 1)]
 
 
 def _lengths(e: Entry, phrases: Mapping[str, str]) -> dict[str, int]:
@@ -117,13 +140,35 @@ def _lengths(e: Entry, phrases: Mapping[str, str]) -> dict[str, int]:
     return out
 
 
+NGettext = Callable[[str, str, str, int], str]
+
+
+def _forms(e: Entry, ngettext_: NGettext | None, plural: Callable[[int], int]
+           ) -> tuple[str, ...] | None:
+    """A counted entry's translated forms, in plural-index order (None: not
+    translated)."""
+    assert e.plural is not None
+    if ngettext_ is None:
+        return None
+    counts: dict[int, int] = {}
+    for n in _SAMPLE_COUNTS:
+        counts.setdefault(plural(n), n)
+    forms = tuple(ngettext_(e.event_id, e.template.text, e.plural.text, counts[i])
+                  for i in sorted(counts))
+    if all(f in (e.template.text, e.plural.text) for f in forms):
+        return None
+    return forms
+
+
 def build(sanctioned: Catalogue, locale: str, gettext_: Callable[[str, str], str],
           overrides: Mapping[str, str] | None = None,
-          log: Callable[[str], None] = LOG.warning) -> Localization:
+          log: Callable[[str], None] = LOG.warning, ngettext_: NGettext | None = None,
+          plural: Callable[[int], int] = _english_plural) -> Localization:
     """Check and compile one locale. ``gettext_(context, msgid)`` is the
-    locale's ``pgettext``; ``overrides`` (event ID -> template) take
-    precedence. A text that fails a check is logged with ``log`` and left
-    out (English is shown)."""
+    locale's ``pgettext``, ``ngettext_`` its ``npgettext`` and ``plural`` its
+    plural rule (for entries that count); ``overrides`` (event ID ->
+    template, one text for every count) take precedence. A text that fails
+    a check is logged with ``log`` and left out (English is shown)."""
     phrases: dict[str, str] = {}
     for e in sanctioned:
         for ptype in e.params.values():
@@ -145,24 +190,34 @@ def build(sanctioned: Catalogue, locale: str, gettext_: Callable[[str, str], str
             steps[key] = text
         elif text != english:
             log(f"{locale}: step {key}: {'; '.join(found)}")
-    templates = {}
+    templates: dict[str, tuple[Template, ...]] = {}
     overrides = dict(overrides or {})
     for event_id in sorted(set(overrides) - {e.event_id for e in sanctioned}):
         log(f"{locale}: override of {event_id}: not in the sanctioned catalogue")
     for e in sanctioned:
         source = e.template.text
-        candidates = [("override", overrides[e.event_id])] if e.event_id in overrides else []
-        candidates.append(("translation", gettext_(e.event_id, source)))
-        for origin, text in candidates:
-            if text == source:
-                break
-            found = leaks.problems(e.template, text, _lengths(e, phrases), MAX_MESSAGE_LENGTH)
+        candidates: list[tuple[str, tuple[str, ...] | None]] = []
+        if e.event_id in overrides:
+            candidates.append(("override", (overrides[e.event_id],)))
+        candidates.append(("translation", (gettext_(e.event_id, source),) if e.plural is None
+                           else _forms(e, ngettext_, plural)))
+        for origin, texts in candidates:
+            if texts is None or texts == (source,):
+                break  # not translated: English
+            found = [p for text in texts for p in leaks.problems(
+                e.template, text, _lengths(e, phrases), MAX_MESSAGE_LENGTH)]
             if found:
-                log(f"{locale}: {origin} of {e.event_id}: {'; '.join(found)}")
+                log(f"{locale}: {origin} of {e.event_id}: {'; '.join(dict.fromkeys(found))}")
                 continue
-            templates[e.event_id] = Template(text)
+            templates[e.event_id] = tuple(Template(text) for text in texts)
             break
-    return Localization(locale, templates, phrases, steps)
+    return Localization(locale, templates, phrases, steps, plural)
+
+
+def _plural(translations: gettext.GNUTranslations) -> Callable[[int], int]:
+    """The catalogue's Plural-Forms rule (gettext parsed it from the header)."""
+    rule: Callable[[int], int] = getattr(translations, "plural", _english_plural)
+    return rule
 
 
 def check_override(sanctioned: Catalogue, locale: str, overrides: Mapping[str, str],
@@ -175,7 +230,8 @@ def check_override(sanctioned: Catalogue, locale: str, overrides: Mapping[str, s
     problems: list[str] = []
     translations = read(locale, localedir)
     build(sanctioned, locale, translations.pgettext, overrides,
-          log=lambda p: problems.append(p) if "override of" in p else None)
+          log=lambda p: problems.append(p) if "override of" in p else None,
+          ngettext_=translations.npgettext, plural=_plural(translations))
     return problems
 
 
@@ -202,5 +258,6 @@ def load(conf: cfg.ConfigOpts, sanctioned: Catalogue,
                 own = read_override_file(overrides[locale])
             except CatalogueError as exc:
                 LOG.error("%s; the shipped %s translation is used", exc, locale)
-        out[locale] = build(sanctioned, locale, translations.pgettext, own)
+        out[locale] = build(sanctioned, locale, translations.pgettext, own,
+                            ngettext_=translations.npgettext, plural=_plural(translations))
     return out

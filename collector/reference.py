@@ -45,8 +45,11 @@ their types.
   instância, snapshot Schattenkopie / instantané / スナップショット / 快照 /
   snapshot, quota Kontingent / quota / クォータ / 配额 / cota, flavor Variante /
   gabarit / フレーバー / 实例类型 / flavor
-- plural forms: no template counts anything today (sizes are a unit, `GB`);
-  an entry that counts must use `ngettext` forms before it is added
+- plural forms: an entry whose template counts something is declared with
+  `counted(..., singular, plural, count=...)` (an Integer parameter chooses);
+  it is extracted as `npgettext` and each language gives its own plural forms
+  (its `.po`'s `Plural-Forms`), every form leak-checked. No entry counts
+  anything today (sizes are a unit, `GB`)
 - deployers re-word a language as they re-word English:
   `[catalogue] translation_override_files = ja:/etc/herald/catalogue-ja.yaml`
   (event ID -> template); checked like a translation, read again on SIGHUP, and
@@ -90,6 +93,8 @@ def _entry(e: Entry) -> list[str]:
     out = [f"### `{e.event_id}`", "",
            f"- event type: `{e.event_type}`; category: {e.category}; level: {e.level}",
            f"- template: {e.template.text}",
+           *([f"- plural (when `{{{e.count}}}` is not 1): {e.plural.text}"]
+             if e.plural is not None else []),
            f"- example: {example}", ""]
     if e.params:
         out += ["| parameter | type | rendered as |", "|---|---|---|"]

@@ -57,11 +57,9 @@ class Renderer:
         except (orjson.JSONDecodeError, ParamError):
             return stored
         loc = self.localizations.get(locale)
-        if loc is None:
-            return entry.template.render(texts)
-        template = loc.templates.get(event_id)
-        if template is None:  # not translated (or refused): English, all of it
-            return entry.template.render(texts)
+        template = None if loc is None else loc.template(entry, values)
+        if loc is None or template is None:  # not translated (or refused): English
+            return entry.template_for(values).render(texts)
         for name, ptype in entry.params.items():
             if isinstance(ptype, Choice):
                 texts[name] = loc.phrase(texts[name])

@@ -145,7 +145,8 @@ class Validator:
             raise InvalidNotification(
                 "missing_field", "no project_id in the payload or the context"
             )
-        text = entry.template.render(self._params(entry.event_id, entry.params, payload))
+        texts = self._params(entry.event_id, entry.params, payload)
+        text = entry.template_for(payload.get("params", {})).render(texts)
         # every value passed its type's check (and params has no other key):
         # herald-api checks them again and renders them when they are read
         params = orjson.dumps(payload.get("params", {}), option=orjson.OPT_SORT_KEYS).decode()
