@@ -134,7 +134,8 @@ def test_responses_name_their_microversion(make_app):
         "X-Auth-Token": "u:p", microversion.HEADER: "volume 3.5"})
     assert status == 200
     assert headers[microversion.HEADER] == "volume 3.5"
-    assert headers["Vary"] == microversion.HEADER
+    assert headers["Vary"] == f"{microversion.HEADER}, Accept-Language"
+    assert headers["Content-Language"] == "en"  # no Accept-Language: English, as before
     assert headers["x-openstack-request-id"].startswith("req-")
 
 
