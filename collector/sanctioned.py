@@ -20,8 +20,10 @@ regenerate ``docs/catalogue.md``, and get both reviewed together.
 
 from __future__ import annotations
 
-from collector.catalogue import entry
-from collector.params import UUID, Choice, Identifier, Integer, Name
+import dataclasses
+
+from collector.catalogue import Entry, counted, entry, herald_entry
+from collector.params import UUID, Choice, Identifier, Integer, Name, Timestamp
 
 # Sizes in GB, as the block and file storage APIs count them.
 SIZE_GB = Integer(min=1, max=1_048_576)
@@ -177,6 +179,11 @@ SERVER_STALL_REASONS = Choice(
 )
 STALL_MINUTES = Integer(min=1, max=100_000)
 
+
+def _herald(built: Entry | tuple[str, str]) -> Entry | tuple[str, str]:
+    """Herald's own (the stall watcher writes it): refused from a notification."""
+    return dataclasses.replace(built, herald_only=True) if isinstance(built, Entry) else built
+
 # Provisioning steps (Sahara's event log): the names users see while a long
 # operation runs, keyed by the name services send in a notification's
 # ``step`` block. Sanctioned text like templates.
@@ -270,13 +277,16 @@ ENTRIES = [
         "size.",
         volume_id=UUID(),
     ),
-    entry(
+    _herald(counted(
         "VOLUME_CREATE_STALLED", "volume.create", "system", "WARNING",
-        "Volume {volume_id} is still being created after {minutes} min: {reason}. "
+        "Volume {volume_id} is still being created after {minutes} minute: {reason}. "
         "It may complete when the service recovers; otherwise delete it and try again.",
+        "Volume {volume_id} is still being created after {minutes} minutes: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "minutes",
         volume_id=UUID(), minutes=STALL_MINUTES, reason=VOLUME_STALL_REASONS,
-    ),
-    entry(
+    )),
+    herald_entry(
         "VOLUME_CREATE_COMPLETED_LATE", "volume.create.completed", "state", "INFO",
         "Volume {volume_id} was created after all: it is now available.",
         volume_id=UUID(),
@@ -361,13 +371,16 @@ ENTRIES = [
         "the request ID when you contact support.",
         share_id=UUID(), operation=OPERATIONS,
     ),
-    entry(
+    _herald(counted(
         "SHARE_CREATE_STALLED", "share.create", "system", "WARNING",
-        "Share {share_id} is still being created after {minutes} min: {reason}. "
+        "Share {share_id} is still being created after {minutes} minute: {reason}. "
         "It may complete when the service recovers; otherwise delete it and try again.",
+        "Share {share_id} is still being created after {minutes} minutes: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "minutes",
         share_id=UUID(), minutes=STALL_MINUTES, reason=SHARE_STALL_REASONS,
-    ),
-    entry(
+    )),
+    herald_entry(
         "SHARE_CREATE_COMPLETED_LATE", "share.create.completed", "state", "INFO",
         "Share {share_id} was created after all: it is now available.",
         share_id=UUID(),
@@ -415,13 +428,16 @@ ENTRIES = [
         "responding. Delete it and try again later.",
         instance_id=UUID(),
     ),
-    entry(
+    _herald(counted(
         "INSTANCE_CREATE_STALLED", "instance.create", "system", "WARNING",
-        "Instance {instance_id} is still being created after {minutes} min: {reason}. "
+        "Instance {instance_id} is still being created after {minutes} minute: {reason}. "
         "It may complete when the service recovers; otherwise delete it and try again.",
+        "Instance {instance_id} is still being created after {minutes} minutes: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "minutes",
         instance_id=UUID(), minutes=STALL_MINUTES, reason=SERVER_STALL_REASONS,
-    ),
-    entry(
+    )),
+    herald_entry(
         "INSTANCE_CREATE_COMPLETED_LATE", "instance.create.completed", "state", "INFO",
         "Instance {instance_id} was created after all: it is now active.",
         instance_id=UUID(),
@@ -449,5 +465,12 @@ ENTRIES = [
         "CLUSTER_PROVISIONED", "cluster.provision.completed", "state", "INFO",
         "Cluster {cluster_id} is ready.",
         cluster_id=UUID(),
+    ),
+    # -- herald's own texts: rendered by herald, refused from a notification --
+    herald_entry(
+        "MESSAGING_UNAVAILABLE", "messaging.unavailable", "system", "WARNING",
+        "The cloud's internal messaging service has been unavailable since {since}: new "
+        "requests may hang or stay in progress until it recovers.",
+        since=Timestamp(),
     ),
 ]

@@ -15,9 +15,11 @@ import collector.catalogue
 import collector.dispatcher
 import collector.filters
 import collector.holding
+import collector.locales
 import collector.pipeline
 import collector.rules
 import collector.validation
+import listener.broker_watch
 import listener.intake
 import listener.prometheus
 import listener.republisher
@@ -43,7 +45,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     """Entry point ``oslo.config.opts`` = ``herald``."""
     return [
         (None, list(collector.dispatcher.OPTS)),
-        ("catalogue", list(collector.catalogue.OPTS)),
+        ("catalogue", [*collector.catalogue.OPTS, *collector.locales.OPTS]),
         ("collector", list(itertools.chain(
             collector.validation.OPTS,
             collector.pipeline.OPTS,
@@ -55,7 +57,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("metrics", list(listener.prometheus.OPTS)),
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
-        ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
+        ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS,
+                                          listener.broker_watch.OPTS))),
         ("stalls", list(listener.watch.stalls.OPTS)),
         ("service_credentials", listener.watch.credentials.list_opts()),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,

@@ -40,7 +40,12 @@ messages = sa.Table(
     sa.Column("resource_type", sa.String(32), nullable=False),
     sa.Column("resource_uuid", sa.String(64)),
     sa.Column("message_level", sa.String(16), nullable=False),
+    # the English text rendered at intake: what text filters match, and what
+    # herald-api shows when it cannot render ``params`` (rows before 0009)
     sa.Column("user_message", sa.String(1024), nullable=False),
+    # the entry's typed, validated parameters (JSON): herald-api renders the
+    # message from them when it is read, in the reader's language
+    sa.Column("params", sa.Text),
     # operators only (often a host name): never returned to users
     sa.Column("publisher_id", sa.String(255)),
     sa.Column("created_at", DateTime, nullable=False),
@@ -156,6 +161,26 @@ folded_notifications = sa.Table(
     sa.Column("message_id", sa.String(255), primary_key=True),
     sa.Column("received_at", DateTime, nullable=False),
     sa.Index(None, "received_at"),
+    **MYSQL_ARGS,
+)
+
+# Times herald-listener could not reach any broker node for longer than
+# [listener] broker_outage_after (listener.broker_watch). One state for all
+# herald nodes: at most one row is open, because only an open row holds
+# open_key (unique; NULL once closed), so a second node's insert is a no-op.
+broker_outages = sa.Table(
+    "broker_outages",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    # when the node that recorded it lost its last broker connection
+    sa.Column("started_at", DateTime, nullable=False),
+    sa.Column("ended_at", DateTime),
+    sa.Column("open_key", sa.String(16), unique=True),
+    # operators only (a host name): which herald node recorded, which cleared it
+    sa.Column("opened_by", sa.String(255)),
+    sa.Column("closed_by", sa.String(255)),
+    sa.Index(None, "started_at"),
     **MYSQL_ARGS,
 )
 

@@ -195,4 +195,4 @@ class StallWatcher:
         n = Notification(message_id=message_id, publisher_id="herald-stalls",
                          event_type=None, priority="WARNING", timestamp=now.isoformat(),
                          payload=payload, context={})
-        return self.validator.accept(n, now)
+        return self.validator.accept(n, now, herald=True)

@@ -97,7 +97,7 @@ def test_a_boot_no_conductor_consumes_reaches_its_owner(
         (stall,) = messages("INSTANCE_CREATE_STALLED")
         assert (stall["project_id"], stall["resource_uuid"]) == (demo, server_id)
         assert stall["user_message"].startswith(
-            f"Instance {server_id} is still being created after 1 min: the service that "
+            f"Instance {server_id} is still being created after 1 minute: the service that "
             "places new instances is not responding.")
         assert cloud.server(server_id)["status"] == "BUILD"
         (listed,) = h.openstack(demo, "list")

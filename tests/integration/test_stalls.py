@@ -90,7 +90,7 @@ def test_a_create_no_scheduler_consumes_reaches_its_owner_and_its_failure_joins(
         assert (stall["project_id"], stall["resource_uuid"], stall["resource_type"]) == (
             demo, volume_id, "volume")
         assert stall["user_message"].startswith(f"Volume {volume_id} is still being created "
-                                                "after 1 min: the service that places new "
+                                                "after 1 minute: the service that places new "
                                                 "volumes is not responding.")
         assert "cinder-it" not in stall["user_message"]  # no host
         (listed,) = h.openstack(demo, "list")  # the owner reads it with the usual client

@@ -107,7 +107,7 @@ def test_a_create_past_its_stall_time_gets_one_message_whatever_the_nodes(conf, 
         (VOLUME, "VOLUME_CREATE_STALLED", "demo"),
         ("2b4e6f80-0000-4000-8000-000000000002", "VOLUME_CREATE_STALLED", "demo")]
     assert stored[0]["user_message"] == (
-        f"Volume {VOLUME} is still being created after 6 min: the service that places new "
+        f"Volume {VOLUME} is still being created after 6 minutes: the service that places new "
         "volumes is not responding. It may complete when the service recovers; otherwise "
         "delete it and try again.")
     assert stored[0]["root_id"] == stored[0]["id"] and stored[0]["parent_id"] is None
@@ -226,7 +226,7 @@ def test_an_instance_stuck_without_a_conductor(conf, api, store, clock):
     assert w.run_once().stalled == [uuid]
     (m,) = rows(store)
     assert m["user_message"] == (
-        f"Instance {uuid} is still being created after 5 min: the service that places new "
+        f"Instance {uuid} is still being created after 5 minutes: the service that places new "
         "instances is not responding. It may complete when the service recovers; otherwise "
         "delete it and try again.")
     api.finish(uuid, "ACTIVE")
