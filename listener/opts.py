@@ -22,6 +22,8 @@ import listener.intake
 import listener.prometheus
 import listener.republisher
 import listener.service
+import listener.watch.queues
+import listener.watch.service
 import storage.engine
 import storage.folding
 import storage.jsonfile
@@ -54,6 +56,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
+        ("watch", list(itertools.chain(listener.watch.service.OPTS,
+                                        listener.watch.queues.OPTS))),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,
                                          storage.folding.OPTS))),
         *api.app.list_opts(),

@@ -85,7 +85,7 @@ def catalogue_check(conf: cfg.ConfigOpts) -> int:
 
 
 def catalogue_docs(conf: cfg.ConfigOpts) -> int:
-    text = reference.render(catalogue.sanctioned())
+    text = reference.render(catalogue.sanctioned(), catalogue.operators())
     if conf.command.output:
         with open(conf.command.output, "w", encoding="utf-8") as f:
             f.write(text)
