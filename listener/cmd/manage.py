@@ -17,14 +17,14 @@ from collector import catalogue, reference
 from collector.exceptions import HeraldError
 from collector.model import utcnow
 from listener import config
-from listener.cmd import mapping_commands
+from listener.cmd import mapping_commands, services_commands
 from listener.cmd.output import print_rows
 from storage import migration, reaper
 
 DESCRIPTION = """\
 Operate herald: migrate its database schema, inspect and check the sanctioned
-catalogue, look at quarantined notifications, list a project's messages and
-reap expired rows. Results go to standard output, logs to standard error.
+catalogue, look at quarantined notifications, list a project's messages, see
+the services herald watches and reap expired rows. Results go to standard output, logs to standard error.
 """
 
 EPILOG = """\
@@ -41,7 +41,7 @@ commands:
   messages reap                   delete expired messages and old rejections now
   progress show RESOURCE --project P
                                   the provisioning steps of a resource
-""" + mapping_commands.EPILOG + """
+""" + mapping_commands.EPILOG + services_commands.EPILOG + """
 exit status:
   0  success
   1  failure (invalid override file, unreachable database...), reason on stderr
@@ -224,6 +224,7 @@ def add_command_parsers(subparsers: Any) -> None:
     p.add_argument("--project", required=True, help="project ID (every read is scoped)")
 
     mapping_commands.add_parsers(subparsers, _add)
+    services_commands.add_parsers(subparsers, _add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -181,3 +181,27 @@ def test_learns_per_host_queues_from_the_services_tables(conf, tmp_path):
                       group="watch")
     assert queues.learn(conf) == {"cinder-volume.h1@lvm": "nova-volume",
                                   "compute.h4": "nova-compute"}
+
+
+def test_herald_manage_services_list_and_messages(conf, sqlite_store, tmp_path, capsys):
+    from listener.cmd import manage
+
+    conf.set_override("queues", {"cinder-scheduler": "cinder-scheduler",
+                                 "conductor": "nova-conductor"}, group="watch")
+    conf.set_override("no_consumer_time", 0, group="watch")
+    script = {"cinder-scheduler": [(7, 0)], "conductor": [(0, 1)]}
+    watch = Watch(conf, sqlite_store, ScriptedProber(script))
+    for _ in range(3):
+        watch.round()
+    conffile = tmp_path / "herald.conf"
+    conffile.write_text(f"[database]\nconnection = {sqlite_store.url}\n")
+    assert manage.main(["--config-file", str(conffile), "services", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["service", "queue", "state", "since", "waiting", "consumers",
+                                "checked_at"]
+    # the problem first
+    assert lines[1].split()[:3] == ["cinder-scheduler", "cinder-scheduler", "not_consuming"]
+    assert lines[2].split()[:3] == ["nova-conductor", "conductor", "ok"]
+    assert manage.main(["--config-file", str(conffile), "services", "messages"]) == 0
+    out = capsys.readouterr().out
+    assert "SERVICE_NOT_CONSUMING" in out and "7 requests are waiting" in out
