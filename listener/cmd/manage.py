@@ -24,7 +24,8 @@ from storage import migration, reaper
 DESCRIPTION = """\
 Operate herald: migrate its database schema, inspect and check the sanctioned
 catalogue, look at quarantined notifications, list a project's messages, see
-the services herald watches and reap expired rows. Results go to standard output, logs to standard error.
+the services herald watches and reap expired rows. Results go to standard
+output, logs to standard error.
 """
 
 EPILOG = """\

@@ -1,0 +1,148 @@
+"""The watch against real RabbitMQ: a real oslo.messaging RPC server stands
+for cinder-scheduler, in a virtual host of the test's own.
+
+The server creates its queues as cinder-scheduler does (topic
+``cinder-scheduler`` on exchange ``openstack``) and stops; casts wait in its
+queue; herald-listener's watch writes the operator message; the server
+starts again and consumes them; herald writes the follow-up. Throughout,
+the queue keeps its messages and its properties, and herald is never one
+of its consumers.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import oslo_messaging
+import pytest
+import sqlalchemy as sa
+
+from storage.tables import messages, watched_queues
+from tests import services
+from tests.functional.test_rabbit_settings import service_conf
+from tests.integration.broker import VirtualHost, rabbitmqctl
+
+QUEUE_COLUMNS = ["name", "durable", "auto_delete", "exclusive", "arguments", "policy",
+                 "messages_ready", "messages_unacknowledged"]
+
+
+@pytest.fixture
+def vhost():
+    v = VirtualHost()
+    yield v
+    v.delete()
+
+
+def _transport(vhost):
+    """cinder's RPC transport: control exchange openstack, oslo's defaults."""
+    return oslo_messaging.get_rpc_transport(service_conf("openstack"), url=vhost.transport_url)
+
+
+class Scheduler:
+    """An RPC server on cinder-scheduler's topic, counting what it receives."""
+
+    def __init__(self, transport):
+        self.received = 0
+        self.lock = threading.Lock()
+        endpoint = self
+
+        class Endpoint:
+            target = oslo_messaging.Target(version="3.0")
+
+            def create_volume(self, ctxt, **kwargs):
+                with endpoint.lock:
+                    endpoint.received += 1
+
+        self.server = oslo_messaging.get_rpc_server(
+            transport, oslo_messaging.Target(topic="cinder-scheduler", server="host-a"),
+            [Endpoint()], executor="threading")
+
+    def start(self):
+        self.server.start()
+
+    def stop(self):
+        self.server.stop()
+        self.server.wait()
+
+
+def _queue(vhost, name):
+    out = rabbitmqctl("list_queues", "-p", vhost.name, "--no-table-headers", *QUEUE_COLUMNS)
+    for line in out.splitlines():
+        values = line.split("\t")
+        if values[0] == name:
+            return dict(zip(QUEUE_COLUMNS, values))
+    return None
+
+
+def _consumers(vhost, name):
+    out = rabbitmqctl("list_consumers", "-p", vhost.name, "--no-table-headers",
+                      "queue_name", "channel_pid")
+    return [line for line in out.splitlines() if line.split("\t")[0] == name]
+
+
+def _operator_messages(h):
+    with h.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            sa.select(messages).where(messages.c.project_id == "_operators")
+            .order_by(messages.c.created_at))]
+
+
+def test_a_scheduler_that_stops_consuming_reaches_operators_and_its_return_too(
+        vhost, herald):
+    transport = _transport(vhost)
+    scheduler = Scheduler(transport)
+    try:
+        scheduler.start()  # creates cinder-scheduler, .host-a and the fanout queue
+        services.wait_until(lambda: vhost.consumed("cinder-scheduler"), 30, "the scheduler")
+        fanout = [q for q in rabbitmqctl("list_queues", "-p", vhost.name, "--no-table-headers",
+                                         "name").split() if "_fanout_" in q]
+        assert fanout, "oslo's scheduler has a fanout queue"
+        scheduler.stop()  # the fanout queue goes with it (auto-delete)
+        client = oslo_messaging.get_rpc_client(
+            transport, oslo_messaging.Target(topic="cinder-scheduler", version="3.0"))
+        for _ in range(3):
+            client.cast({}, "create_volume", volume_id="v")
+        services.wait_until(lambda: (_queue(vhost, "cinder-scheduler") or {}).get(
+            "messages_ready") == "3", 30, "the casts waiting")
+        before = _queue(vhost, "cinder-scheduler")
+
+        h = herald(transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, extra="""\
+            [watch]
+            interval = 0.2
+            readings = 3
+            no_consumer_time = 1
+            """)
+        h.start(wait_for="Watching")
+        services.wait_until(lambda: len(_operator_messages(h)) >= 1, 60,
+                            f"the operator message\n{h.log()[-2000:]}")
+        [alarm] = _operator_messages(h)
+        assert alarm["event_id"] == "SERVICE_NOT_CONSUMING"
+        assert alarm["user_message"].startswith(
+            "cinder-scheduler has not consumed its queue cinder-scheduler since ")
+        assert "no consumer is attached and 3 requests are waiting" in alarm["user_message"]
+        # many probes later: the queue as it was, and herald never its consumer
+        h.wait_log("Watching", count=1)
+        assert _queue(vhost, "cinder-scheduler") == before
+        assert _consumers(vhost, "cinder-scheduler") == []
+        assert _queue(vhost, fanout[0]) is None  # herald never declared it back
+
+        scheduler = Scheduler(transport)
+        scheduler.start()
+        services.wait_until(lambda: len(_operator_messages(h)) >= 2, 60,
+                            f"the follow-up\n{h.log()[-2000:]}")
+        alarm, back = _operator_messages(h)
+        assert back["event_id"] == "SERVICE_CONSUMING_AGAIN"
+        assert back["parent_id"] == back["root_id"] == alarm["id"]
+        services.wait_until(lambda: scheduler.received == 3, 30, "the casts consumed")
+        # the only consumer is the scheduler's own: one per queue it reads
+        assert len(_consumers(vhost, "cinder-scheduler")) == 1
+        with h.engine.connect() as conn:
+            row = conn.execute(sa.select(watched_queues).where(
+                watched_queues.c.queue == "cinder-scheduler")).one()
+        assert row.state == "ok" and row.service == "cinder-scheduler"
+        listing = h.manage("services", "list")
+        assert listing.returncode == 0 and "cinder-scheduler" in listing.stdout
+        assert h.stop() == 0
+    finally:
+        scheduler.stop()
+        transport.cleanup()
