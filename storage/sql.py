@@ -263,8 +263,8 @@ class SQLConnection(Connection):
         with engines.database_errors(), self.engine.begin() as conn:
             for queue in sorted(readings):  # a fixed order: nodes never deadlock
                 r = readings[queue]
-                watched.record_reading(conn, queue, *(r if r is not None else (None, None)),
-                                       now)
+                watched.record_reading(conn, queue, None if r is None else r[0],
+                                       None if r is None else r[1], now)
 
     def claim_transition(self, queue: str, expected: str, state: str,
                          since: datetime.datetime | None, message: UserMessage) -> bool:

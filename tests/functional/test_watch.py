@@ -106,7 +106,8 @@ def test_a_scheduler_that_stops_consuming_reaches_operators_and_its_return_too(
             "messages_ready") == "3", 30, "the casts waiting")
         before = _queue(vhost, "cinder-scheduler")
 
-        h = herald(transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, extra="""\
+        h = herald(transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, watch=True,
+                   extra="""\
             [watch]
             interval = 0.2
             readings = 3
