@@ -120,7 +120,7 @@ def test_a_scheduler_that_stops_consuming_reaches_operators_and_its_return_too(
         assert alarm["event_id"] == "SERVICE_NOT_CONSUMING"
         assert alarm["user_message"].startswith(
             "cinder-scheduler has not consumed its queue cinder-scheduler since ")
-        assert "no consumer is attached and 3 requests are waiting" in alarm["user_message"]
+        assert "no consumer is attached. Requests waiting: 3." in alarm["user_message"]
         # many probes later: the queue as it was, and herald never its consumer
         h.wait_log("Watching", count=1)
         assert _queue(vhost, "cinder-scheduler") == before

@@ -104,7 +104,7 @@ def test_operator_messages_render_from_the_operators_catalogue():
     assert m.project_id == catalogue.OPERATORS_PROJECT == "_operators"
     assert m.user_message.startswith(
         "cinder-scheduler has not consumed its queue cinder-scheduler since "
-        "2026-12-05T12:00:00Z: no consumer is attached and 3 requests are waiting.")
+        "2026-12-05T12:00:00Z: no consumer is attached. Requests waiting: 3.")
     assert (m.event_id, m.resource_type, m.root_id) == ("SERVICE_NOT_CONSUMING", "service",
                                                         m.id)
     # no notification can carry an operators-only entry to a project
@@ -204,4 +204,4 @@ def test_herald_manage_services_list_and_messages(conf, sqlite_store, tmp_path, 
     assert lines[2].split()[:3] == ["nova-conductor", "conductor", "ok"]
     assert manage.main(["--config-file", str(conffile), "services", "messages"]) == 0
     out = capsys.readouterr().out
-    assert "SERVICE_NOT_CONSUMING" in out and "7 requests are waiting" in out
+    assert "SERVICE_NOT_CONSUMING" in out and "Requests waiting: 7." in out
