@@ -11,7 +11,12 @@ of its consumers.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 
 import oslo_messaging
 import pytest
@@ -147,3 +152,78 @@ def test_a_scheduler_that_stops_consuming_reaches_operators_and_its_return_too(
     finally:
         scheduler.stop()
         transport.cleanup()
+
+
+SERVER = """\
+import sys, threading
+import oslo_messaging
+from tests.functional.test_rabbit_settings import service_conf
+conf = service_conf("openstack", heartbeat_timeout_threshold=int(sys.argv[2]))
+transport = oslo_messaging.get_rpc_transport(conf, url=sys.argv[1])
+class Endpoint:
+    target = oslo_messaging.Target(version="3.0")
+    def create_volume(self, ctxt, **kw):
+        pass
+server = oslo_messaging.get_rpc_server(
+    transport, oslo_messaging.Target(topic="cinder-scheduler", server="host-a"), [Endpoint()],
+    executor="threading")
+server.start()
+print("started", flush=True)
+threading.Event().wait()
+"""
+
+
+def test_a_stopped_but_connected_scheduler_is_seen_once_the_broker_drops_it(
+        vhost, herald, tmp_path):
+    """SIGSTOP: the scheduler keeps its connection and its consumer, and the
+    casts sent to it are delivered to it and held unacknowledged (oslo's
+    prefetch is unlimited), so its queue looks healthy: nothing ready, one
+    consumer. herald can say nothing until the broker drops the connection
+    for missed heartbeats (here after 4 s; oslo's default is 60 s); then
+    the casts are ready again, no consumer is left, and the message
+    follows."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    server = subprocess.Popen([sys.executable, "-c", SERVER, vhost.transport_url, "4"],
+                              cwd=root, start_new_session=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    try:
+        services.wait_until(lambda: vhost.consumed("cinder-scheduler"), 60, "the scheduler")
+        h = herald(transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, watch=True,
+                   extra="""\
+            [watch]
+            interval = 0.2
+            readings = 3
+            no_consumer_time = 1
+            """)
+        h.start(wait_for="Watching")
+
+        def seen():
+            with h.engine.connect() as conn:
+                return conn.execute(sa.select(watched_queues.c.messages,
+                                              watched_queues.c.consumers).where(
+                    watched_queues.c.queue == "cinder-scheduler")).one_or_none()
+
+        services.wait_until(lambda: seen() == (0, 1), 30, "herald reading the queue")
+        os.killpg(server.pid, signal.SIGSTOP)
+        transport = _transport(vhost)
+        client = oslo_messaging.get_rpc_client(
+            transport, oslo_messaging.Target(topic="cinder-scheduler", version="3.0"))
+        for _ in range(3):
+            client.cast({}, "create_volume", volume_id="v")
+        transport.cleanup()
+        history = []
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not _operator_messages(h):
+            history.append(seen())
+            time.sleep(0.1)
+        [alarm] = _operator_messages(h)
+        assert "Requests waiting: 3." in alarm["user_message"]
+        # first the stopped scheduler's queue looked healthy (held, not ready),
+        # then the broker dropped it: the casts ready again, no consumer
+        assert history[0] == (0, 1)
+        assert (3, 0) in history
+        assert history.index((3, 0)) > max(i for i, s in enumerate(history) if s == (0, 1))
+        assert vhost.queue("cinder-scheduler").message_count == 3
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
