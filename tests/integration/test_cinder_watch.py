@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 import sqlalchemy as sa
 
-from storage.tables import messages
+from storage.tables import messages, watched_queues
 from tests import services
 from tests.integration.cinder import Cinder
 
@@ -87,3 +88,55 @@ def test_cinder_scheduler_killed_then_restarted(herald, cinder, vhost):
                                     for r in h.listener.rows()), 60, "the owner's message")
     (owner,) = [r for r in h.listener.rows() if r["project_id"] == "demo"]
     assert owner["resource_uuid"] == volume_id
+
+
+def test_cinder_scheduler_stopped_with_sigstop(herald, cinder, vhost, capsys):
+    """SIGSTOP: cinder-scheduler stays connected, with its consumer. What
+    herald sees, in order: the create delivered to the stopped scheduler
+    and held unacknowledged (oslo's prefetch is unlimited), so the queue
+    reads 0 ready and 1 consumer, a healthy queue; then, once the broker
+    drops the scheduler's connection for missed heartbeats (oslo's
+    heartbeat_timeout_threshold, 60 s, as Cinder runs), the create ready
+    again and no consumer, and the operator message. SIGCONT: the
+    scheduler reconnects, herald writes the follow-up, and the create fails
+    as it does without a volume service."""
+    cinder.start()
+    h = herald(["openstack"], ["notifications"], watch="""\
+        interval = 0.5
+        readings = 3
+        no_consumer_time = 2
+        """).start()
+
+    def seen():
+        with h.listener.engine.connect() as conn:
+            return conn.execute(sa.select(watched_queues.c.messages, watched_queues.c.consumers)
+                                .where(watched_queues.c.queue == "cinder-scheduler")
+                                ).one_or_none()
+
+    services.wait_until(lambda: seen() == (0, 1), 60, "herald reading the queue")
+    scheduler = cinder.processes["cinder-scheduler"]
+    scheduler.pause()
+    stopped = time.monotonic()
+    volume_id, _ = cinder.create_volume(1)
+    history: list[tuple[float, object]] = []
+    end = time.monotonic() + 300
+    while time.monotonic() < end and not operator_rows(h):
+        history.append((time.monotonic() - stopped, seen()))
+        time.sleep(0.2)
+    (alarm,) = operator_rows(h)
+    found = time.monotonic() - stopped
+    assert alarm["event_id"] == "SERVICE_NOT_CONSUMING"
+    assert "Requests waiting: 1." in alarm["user_message"]
+    healthy = [t for t, s in history if s == (0, 1)]
+    dropped = [t for t, s in history if s == (1, 0)]
+    assert healthy and dropped and max(healthy) < min(dropped)
+    assert cinder.volume(volume_id)["status"] == "creating"
+    with capsys.disabled():  # the figure docs/performance.md quotes
+        print(f"\nSIGSTOP -> queue healthy until {max(healthy):.1f} s, create ready and no "
+              f"consumer from {min(dropped):.1f} s, operator message at {found:.1f} s")
+
+    scheduler.resume()
+    services.wait_until(lambda: len(operator_rows(h)) >= 2, 120,
+                        f"the follow-up\n{h.listener.log()[-3000:]}")
+    assert operator_rows(h)[1]["event_id"] == "SERVICE_CONSUMING_AGAIN"
+    cinder.wait_status(volume_id, "error")
