@@ -27,6 +27,8 @@ from tests import services
 from tests.functional.test_rabbit_settings import service_conf
 from tests.integration.broker import VirtualHost, rabbitmqctl
 
+pytestmark = [pytest.mark.rabbit, pytest.mark.slow]
+
 QUEUE_COLUMNS = ["name", "durable", "auto_delete", "exclusive", "arguments", "policy",
                  "messages_ready", "messages_unacknowledged"]
 
