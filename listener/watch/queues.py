@@ -31,6 +31,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from storage.engine import choose_driver
+
 LOG = logging.getLogger(__name__)
 
 OPTS = [
@@ -105,7 +107,8 @@ def _not_disabled(table: sa.Table) -> sa.ColumnElement[bool]:
 def learn_from(url: str, topics: Iterable[str]) -> dict[str, str]:
     """``{<topic>.<host>: binary}`` from one service database's ``services``."""
     wanted = set(topics)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    # a URL naming no driver (devstack's) gets the one herald has installed
+    engine = sa.create_engine(choose_driver(sa.make_url(url)), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             table = sa.Table("services", sa.MetaData(), autoload_with=conn)
@@ -124,8 +127,13 @@ def learn(conf: cfg.ConfigOpts) -> dict[str, str]:
     for url in conf.watch.service_databases:
         try:
             out.update(learn_from(url, conf.watch.learned_topics))
-        except sa.exc.SQLAlchemyError as exc:
-            shown = sa.make_url(url).render_as_string(hide_password=True)
-            LOG.warning("[watch] cannot read the services table of %s: %s", shown,
-                        str(getattr(exc, "orig", exc)).splitlines()[0][:200])
+        except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
+            # unreachable, no services table, a driver that is not installed...
+            try:
+                shown = sa.make_url(url).render_as_string(hide_password=True)
+            except sa.exc.ArgumentError:
+                shown = "(an unparseable URL)"
+            reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+            LOG.warning("[watch] cannot read the services table of %s: %s: %s", shown,
+                        type(exc).__name__, reason[:200])
     return out

@@ -177,8 +177,11 @@ def test_learns_per_host_queues_from_the_services_tables(conf, tmp_path):
                  "disabled": False, "deleted": False if deleted is sa.Boolean else 0}])
         engine.dispose()
         urls.append(url)
-    conf.set_override("service_databases", urls + ["sqlite:////nonexistent/x.sqlite"],
-                      group="watch")
+    # unreadable ones are logged and skipped: a missing file, a driver that is
+    # not installed, a URL that does not parse
+    conf.set_override("service_databases", urls + [
+        "sqlite:////nonexistent/x.sqlite", "mysql+nosuchdriver://u:p@h/cinder", "::"],
+        group="watch")
     assert queues.learn(conf) == {"cinder-volume.h1@lvm": "nova-volume",
                                   "compute.h4": "nova-compute"}
 
