@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+import amqp
 import pytest
 import sqlalchemy as sa
 
@@ -208,3 +209,63 @@ def test_herald_manage_services_list_and_messages(conf, sqlite_store, tmp_path, 
     assert manage.main(["--config-file", str(conffile), "services", "messages"]) == 0
     out = capsys.readouterr().out
     assert "SERVICE_NOT_CONSUMING" in out and "Requests waiting: 7." in out
+
+
+class FakeChannel:
+    def __init__(self, queues, log):
+        self.queues, self.log, self.is_open = queues, log, True
+
+    def queue_declare(self, name, passive=False):
+        self.log.append(("declare", name, passive))
+        if name not in self.queues:
+            self.is_open = False  # RabbitMQ closes the channel on a 404
+            raise amqp.exceptions.NotFound("NOT_FOUND - no queue")
+        return (name, *self.queues[name])
+
+
+class FakeConnection:
+    def __init__(self, url, queues, log, fail=False):
+        self.url, self.queues, self.log, self.fail = url, queues, log, fail
+
+    def connect(self):
+        self.log.append(("connect", self.url))
+        if self.fail:
+            raise ConnectionRefusedError(111, "refused")
+
+    def channel(self):
+        self.log.append(("channel",))
+        return FakeChannel(self.queues, self.log)
+
+    def release(self):
+        self.log.append(("release", self.url))
+
+
+def test_the_prober_only_declares_passively_and_reopens_what_the_broker_closed():
+    from listener.watch.probe import CONNECTION_ERRORS, Prober
+
+    log, queues_ = [], {"cinder-scheduler": (4, 0)}
+    down = {"amqp://a/"}
+
+    class Settings:
+        urls = ["amqp://a/", "amqp://b/"]
+
+        def pick(self, attempt):
+            return self.urls[attempt % 2]
+
+        def connection(self, url):
+            return FakeConnection(url, queues_, log, fail=url in down)
+
+        @staticmethod
+        def display(url):
+            return url
+
+    prober = Prober(Settings())
+    with pytest.raises(CONNECTION_ERRORS):
+        prober.read("cinder-scheduler", T0)  # the first host is down
+    assert prober.read("cinder-scheduler", T0) == Reading(T0, True, 4, 0)  # the next one
+    assert prober.read("conductor", T0) == Reading(T0, exists=False)
+    assert prober.read("cinder-scheduler", T0).messages == 4  # on a new channel
+    declares = [e for e in log if e[0] == "declare"]
+    assert declares and all(passive for _, _, passive in declares)
+    assert [e[0] for e in log].count("channel") == 2
+    assert ("connect", "amqp://b/") in log
