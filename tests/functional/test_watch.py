@@ -229,3 +229,36 @@ def test_a_stopped_but_connected_scheduler_is_seen_once_the_broker_drops_it(
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+
+
+def test_one_transition_one_message_on_every_database(store):
+    """Two nodes claim the same transition: one writes, on every backend."""
+    import datetime
+
+    from collector import catalogue
+    from collector.model import utcnow
+    from listener.watch import decide, notice
+
+    assert store.watch_queues({"conductor": "nova-conductor"})["conductor"]["state"] == "ok"
+    # a second node adding the same queue changes nothing
+    assert list(store.watch_queues({"conductor": "nova-conductor"})) == ["conductor"]
+    # messages expire: times near now
+    since = utcnow().replace(microsecond=0) - datetime.timedelta(minutes=5)
+    transition = decide.Transition(decide.State.NOT_CONSUMING, since, 2)
+    made = [notice.build(catalogue.operators(), "conductor", "nova-conductor", transition,
+                         since, since, datetime.timedelta(days=1), None) for _ in range(2)]
+    assert [store.claim_transition("conductor", "ok", "not_consuming", since, m)
+            for m in made] == [True, False]
+    store.record_readings({"conductor": (2, 0)})
+    [row] = store.list_watched()
+    assert (row["state"], row["since"], row["message_id"], row["messages"]) == (
+        "not_consuming", since, made[0].id, 2)
+    back = notice.build(catalogue.operators(), "conductor", "nova-conductor",
+                        decide.Transition(decide.State.OK, since, 0), since,
+                        since + datetime.timedelta(seconds=60), datetime.timedelta(days=1),
+                        made[0].id)
+    assert store.claim_transition("conductor", "not_consuming", "ok", None, back)
+    rows = store.list_messages_of_all_projects(newest_first=False, limit=10)
+    assert [(r["project_id"], r["event_id"]) for r in rows] == [
+        ("_operators", "SERVICE_NOT_CONSUMING"), ("_operators", "SERVICE_CONSUMING_AGAIN")]
+    assert store.list_watched()[0]["state"] == "ok"

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 import storage
 from collector import catalogue
+from collector.model import utcnow
 from listener.watch import decide, notice, queues
 from listener.watch.decide import Reading, State, Track, Transition
 from listener.watch.service import Watch
@@ -136,7 +137,9 @@ def sqlite_store(conf, tmp_path):
 def test_two_nodes_write_one_message_each_way(conf, sqlite_store):
     conf.set_override("queues", {"cinder-scheduler": "cinder-scheduler"}, group="watch")
     conf.set_override("no_consumer_time", 0, group="watch")
-    clock = [T0]
+    # messages expire ([collector] message_ttl): a clock near now
+    start = utcnow().replace(microsecond=0) - datetime.timedelta(minutes=5)
+    clock = [start]
     script = {"cinder-scheduler": [(2, 0)] * 3 + [(2, 1)]}
     nodes = [Watch(conf, sqlite_store, ScriptedProber(script), clock=lambda: clock[0])
              for _ in range(2)]
@@ -147,7 +150,8 @@ def test_two_nodes_write_one_message_each_way(conf, sqlite_store):
     rows = sqlite_store.list_messages("_operators", newest_first=False)
     assert [r["event_id"] for r in rows] == ["SERVICE_NOT_CONSUMING", "SERVICE_CONSUMING_AGAIN"]
     assert rows[1]["parent_id"] == rows[1]["root_id"] == rows[0]["id"]
-    assert "had stopped consuming since 2026-12-05T12:00:00Z" in rows[1]["user_message"]
+    assert (f"had stopped consuming since {notice.since_text(start)}"
+            in rows[1]["user_message"])
     assert sum(n.written for n in nodes) == 2
     [row] = sqlite_store.list_watched()
     assert (row["state"], row["messages"], row["consumers"]) == ("ok", 2, 1)
