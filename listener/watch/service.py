@@ -22,6 +22,7 @@ from oslo_config import cfg
 import storage
 from collector import catalogue
 from collector.exceptions import ConfigurationError, StorageUnavailable
+from collector.metrics import NOOP, Metrics
 from collector.model import utcnow
 from collector.params import ParamError
 from listener import prometheus, rabbit
@@ -75,8 +76,10 @@ class Watch:
     """The rounds, without the process: tests drive :meth:`round` directly."""
 
     def __init__(self, conf: cfg.ConfigOpts, store: Connection, prober: Prober,
-                 clock: Callable[[], datetime.datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime.datetime] = utcnow,
+                 metrics: Metrics = NOOP) -> None:
         self.conf = conf
+        self.metrics = metrics
         self.store = store
         self.prober = prober
         self.clock = clock
@@ -111,7 +114,8 @@ class Watch:
         wanted = {**self._learned, **self.queues}
         rows = self.store.watch_queues(wanted)
         readings: dict[str, tuple[int, int] | None] = {}
-        written = 0
+        states: dict[str, str] = {}
+        written: list[str] = []
         for queue in sorted(wanted):
             reading = self.prober.read(queue, self.clock())
             readings[queue] = (reading.messages, reading.consumers) if reading.exists else None
@@ -119,18 +123,25 @@ class Watch:
             if row is None:
                 continue
             state = decide.State(row["state"])
+            states[queue] = state.value
             track = self.tracks.setdefault(queue, decide.Track())
             transition = decide.observe(state, track, reading, self.policy)
-            if transition is not None and self._claim(queue, row, state, transition):
-                written += 1
+            if transition is not None:
+                event_id = self._claim(queue, row, state, transition)
+                if event_id is not None:
+                    written.append(event_id)
+                    states[queue] = transition.to.value
         for gone in set(self.tracks) - set(wanted):
             del self.tracks[gone]
         self.store.record_readings(readings)
-        self.written += written
-        return written
+        self.metrics.watched(list(states.values()), written)
+        self.written += len(written)
+        return len(written)
 
     def _claim(self, queue: str, row: dict, state: decide.State,
-               transition: decide.Transition) -> bool:
+               transition: decide.Transition) -> str | None:
+        """The event ID of the message written; None when none was (another
+        node wrote it, or its text could not be made)."""
         now = self.clock()
         ending = transition.to is decide.State.OK
         since = (row["since"] or transition.since) if ending else transition.since
@@ -139,13 +150,13 @@ class Watch:
                                    now, self.ttl, row["message_id"] if ending else None)
         except ParamError as exc:
             LOG.error("Queue %r: cannot write its operator message (%s)", queue, exc)
-            return False
+            return None
         if not self.store.claim_transition(queue, state.value, transition.to.value,
                                            None if ending else since, message):
-            return False  # another herald node wrote it
+            return None  # another herald node wrote it
         log = LOG.info if ending else LOG.warning
         log("%s (%s)", message.user_message, message.event_id)
-        return True
+        return message.event_id
 
 
 class WatchService(_GracefulService):
@@ -159,12 +170,12 @@ class WatchService(_GracefulService):
             self.stop.wait()
             return
         store = storage.get_connection(self.conf)
-        store.metrics = prometheus.for_worker(self.conf)
+        metrics = prometheus.for_worker(self.conf)
         prober = Prober(settings)
         try:
             if not store.wait_until_ready(self.stop.wait):
                 return
-            watch = Watch(self.conf, store, prober)
+            watch = Watch(self.conf, store, prober, metrics=metrics)
             LOG.info("Watching %d service queue(s) every %.1f s", len(watch.queues),
                      self.conf.watch.interval)
             self._loop(watch, prober, settings.heartbeat / settings.heartbeat_rate

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from storage.tables import messages, watched_queues
 from tests import services
+from tests.functional.test_metrics import scrape, value
 from tests.functional.test_rabbit_settings import service_conf
 from tests.integration.broker import VirtualHost, rabbitmqctl
 
@@ -113,12 +114,15 @@ def test_a_scheduler_that_stops_consuming_reaches_operators_and_its_return_too(
             "messages_ready") == "3", 30, "the casts waiting")
         before = _queue(vhost, "cinder-scheduler")
 
+        port = services.free_port()
         h = herald(transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, watch=True,
-                   extra="""\
+                   extra=f"""\
             [watch]
             interval = 0.2
             readings = 3
             no_consumer_time = 1
+            [metrics]
+            port = {port}
             """)
         h.start(wait_for="Watching")
         services.wait_until(lambda: len(_operator_messages(h)) >= 1, 60,
@@ -148,6 +152,13 @@ def test_a_scheduler_that_stops_consuming_reaches_operators_and_its_return_too(
             row = conn.execute(sa.select(watched_queues).where(
                 watched_queues.c.queue == "cinder-scheduler")).one()
         assert row.state == "ok" and row.service == "cinder-scheduler"
+        # the metrics: each message counted once; the 4 default queues (3 absent) ok
+        samples = scrape(port)
+        for event_id in ("SERVICE_NOT_CONSUMING", "SERVICE_CONSUMING_AGAIN"):
+            assert value(samples, "herald_operator_messages_total", event_id=event_id) == 1
+        services.wait_until(lambda: value(scrape(port), "herald_watched_queues",
+                                          state="ok") == 4, 10, "the gauge")
+        assert value(scrape(port), "herald_watched_queues", state="not_consuming") == 0
         listing = h.manage("services", "list")
         assert listing.returncode == 0 and "cinder-scheduler" in listing.stdout
         assert h.stop() == 0
@@ -159,6 +170,7 @@ def test_a_scheduler_that_stops_consuming_reaches_operators_and_its_return_too(
 SERVER = """\
 import sys, threading
 import oslo_messaging
+from tests.functional.test_metrics import scrape, value
 from tests.functional.test_rabbit_settings import service_conf
 conf = service_conf("openstack", heartbeat_timeout_threshold=int(sys.argv[2]))
 transport = oslo_messaging.get_rpc_transport(conf, url=sys.argv[1])

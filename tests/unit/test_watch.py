@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 import storage
 from collector import catalogue
+from collector.metrics import Metrics
 from collector.model import utcnow
 from listener.watch import decide, notice, queues
 from listener.watch.decide import Reading, State, Track, Transition
@@ -141,8 +142,14 @@ def test_two_nodes_write_one_message_each_way(conf, sqlite_store):
     start = utcnow().replace(microsecond=0) - datetime.timedelta(minutes=5)
     clock = [start]
     script = {"cinder-scheduler": [(2, 0)] * 3 + [(2, 1)]}
-    nodes = [Watch(conf, sqlite_store, ScriptedProber(script), clock=lambda: clock[0])
-             for _ in range(2)]
+    rounds = []
+
+    class Recorder(Metrics):
+        def watched(self, states, written):
+            rounds.append((list(states), list(written)))
+
+    nodes = [Watch(conf, sqlite_store, ScriptedProber(script), clock=lambda: clock[0],
+                   metrics=Recorder()) for _ in range(2)]
     for _ in range(4):
         for node in nodes:
             node.round()
@@ -155,6 +162,10 @@ def test_two_nodes_write_one_message_each_way(conf, sqlite_store):
     assert sum(n.written for n in nodes) == 2
     [row] = sqlite_store.list_watched()
     assert (row["state"], row["messages"], row["consumers"]) == ("ok", 2, 1)
+    # what the metrics saw, round by round, node by node: each message once
+    assert rounds == [(["ok"], [])] * 4 + [(["not_consuming"], ["SERVICE_NOT_CONSUMING"]),
+                                           (["not_consuming"], [])] + [
+        (["ok"], ["SERVICE_CONSUMING_AGAIN"]), (["ok"], [])]
 
 
 def test_learns_per_host_queues_from_the_services_tables(conf, tmp_path):
