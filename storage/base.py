@@ -203,5 +203,9 @@ class Connection(abc.ABC):
         """Every watched queue, problems first (operators only)."""
 
     @abc.abstractmethod
+    def forget_watched(self, queue: str) -> bool:
+        """Delete a queue's row; False if there was none."""
+
+    @abc.abstractmethod
     def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Delete attempt counts last touched before ``older_than``."""

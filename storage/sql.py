@@ -275,6 +275,10 @@ class SQLConnection(Connection):
         with engines.database_errors(), self.engine.connect() as conn:
             return watched.listing(conn)
 
+    def forget_watched(self, queue: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return watched.forget(conn, queue)
+
     # -- reaping ------------------------------------------------------------------
     def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:
         window = self.conf.storage.fold_window

@@ -67,3 +67,7 @@ def listing(conn: sa.Connection) -> list[dict[str, Any]]:
     order = sa.case((table.c.state == OK, 1), else_=0)
     return [dict(r._mapping) for r in conn.execute(
         sa.select(table).order_by(order, table.c.service, table.c.queue))]
+
+
+def forget(conn: sa.Connection, queue: str) -> bool:
+    return conn.execute(sa.delete(table).where(table.c.queue == queue)).rowcount == 1

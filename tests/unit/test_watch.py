@@ -205,9 +205,10 @@ def test_learns_per_host_queues_from_the_services_tables(conf, tmp_path):
 def test_herald_manage_services_list_and_messages(conf, sqlite_store, tmp_path, capsys):
     from listener.cmd import manage
 
-    conf.set_override("queues", {"cinder-scheduler": "cinder-scheduler",
-                                 "conductor": "nova-conductor"}, group="watch")
     conf.set_override("no_consumer_time", 0, group="watch")
+    conf.set_override("queues", {"cinder-scheduler": "cinder-scheduler",
+                                 "conductor": "nova-conductor",
+                                 "manila-scheduler": "manila-scheduler"}, group="watch")
     script = {"cinder-scheduler": [(7, 0)], "conductor": [(0, 1)]}
     watch = Watch(conf, sqlite_store, ScriptedProber(script))
     for _ in range(3):
@@ -220,10 +221,18 @@ def test_herald_manage_services_list_and_messages(conf, sqlite_store, tmp_path, 
                                 "checked_at"]
     # the problem first
     assert lines[1].split()[:3] == ["cinder-scheduler", "cinder-scheduler", "not_consuming"]
-    assert lines[2].split()[:3] == ["nova-conductor", "conductor", "ok"]
+    assert lines[2].split()[:3] == ["manila-scheduler", "manila-scheduler", "ok"]
+    assert "(no such queue)" in lines[2]  # manila is not deployed
+    assert lines[3].split()[:3] == ["nova-conductor", "conductor", "ok"]
     assert manage.main(["--config-file", str(conffile), "services", "messages"]) == 0
     out = capsys.readouterr().out
     assert "SERVICE_NOT_CONSUMING" in out and "Requests waiting: 7." in out
+    assert manage.main(["--config-file", str(conffile), "services", "forget",
+                        "conductor"]) == 0
+    assert [r["queue"] for r in sqlite_store.list_watched()] == ["cinder-scheduler",
+                                                                  "manila-scheduler"]
+    assert manage.main(["--config-file", str(conffile), "services", "forget",
+                        "conductor"]) == 1
 
 
 class FakeChannel:
