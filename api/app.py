@@ -19,7 +19,7 @@ from oslo_config import cfg
 from oslo_middleware import cors, healthcheck, http_proxy_to_wsgi, request_id, sizelimit
 
 import storage
-from api import auth, errors, messages, microversion, policy
+from api import auth, errors, messages, microversion, policy, status
 from api.errors import APIError
 from collector.exceptions import StorageUnavailable
 
@@ -31,14 +31,15 @@ OPTS = [
     cfg.PortOpt("port", default=8787, help="Port herald-api listens on (development server)."),
 ]
 MESSAGE = "{message_id:[^/]+}"
-PROJECT = "{project_id:(?!messages$)[^/]+}"
+PROJECT = "{project_id:(?!messages$|messaging-status$)[^/]+}"
 
 
 def _mapper() -> routes.Mapper:
     m = routes.Mapper()
 
-    def route(path: str, action: str, method: str) -> None:
-        m.connect(path, action=action, conditions={"method": [method]})
+    def route(path: str, action: str, method: str, controller: str = "messages") -> None:
+        m.connect(path, action=action, controller=controller,
+                  conditions={"method": [method]})
 
     for path in ("/", "/v3", "/v3/", f"/v3/{PROJECT}", f"/v3/{PROJECT}/"):
         route(path, "versions", "GET")
@@ -47,14 +48,16 @@ def _mapper() -> routes.Mapper:
         route(f"{prefix}/messages/{MESSAGE}", "show", "GET")
         route(f"{prefix}/messages/{MESSAGE}", "delete", "DELETE")
     route(f"/v3/{PROJECT}/resources/{{resource_uuid}}/progress", "progress", "GET")
+    # herald's extension: is the cloud's messaging service (the broker) down?
+    route(f"/v3/{PROJECT}/messaging-status", "show", "GET", controller="status")
     return m
 
 
 class Router:
     """Finds the action, applies the microversion, turns errors into faults."""
 
-    def __init__(self, controller: messages.Messages) -> None:
-        self.controller = controller
+    def __init__(self, controllers: dict[str, Any]) -> None:
+        self.controllers = controllers
         self.mapper = _mapper()
 
     @webob.dec.wsgify
@@ -74,7 +77,8 @@ class Router:
             return errors.fault(404, f"no resource at {req.path_info}")
         args = {k: v for k, v in match.items() if k not in ("action", "controller")}
         try:
-            result = getattr(self.controller, match["action"])(req, **args)
+            controller = self.controllers[match["controller"]]
+            result = getattr(controller, match["action"])(req, **args)
         except APIError as exc:
             response = errors.fault(exc.status, exc.message)
         except StorageUnavailable as exc:  # down, or a schema herald-manage must upgrade
@@ -125,7 +129,9 @@ class _Mount:
 def build(conf: cfg.ConfigOpts, store: storage.Connection | None = None) -> WSGIApp:
     """The whole stack, outermost last."""
     store = store if store is not None else storage.get_connection(conf)
-    app: WSGIApp = Router(messages.Messages(conf, store, policy.enforcer(conf)))
+    enforcer = policy.enforcer(conf)
+    app: WSGIApp = Router({"messages": messages.Messages(conf, store, enforcer),
+                           "status": status.MessagingStatus(conf, store, enforcer=enforcer)})
     app = auth.wrap(app, conf)
     app = sizelimit.RequestBodySizeLimiter(app, conf)
     app = cors.CORS(app, conf)

@@ -54,6 +54,9 @@ class Entry:
     level: str
     template: Template
     params: Mapping[str, ParamType]
+    #: a text herald writes itself (the broker outage banner...): a
+    #: notification or a mapping rule naming it is refused
+    herald_only: bool = False
 
     @property
     def resource_type(self) -> str:
@@ -70,6 +73,7 @@ class Entry:
             "level": self.level,
             "template": self.template.text,
             "params": {name: ptype.spec for name, ptype in sorted(self.params.items())},
+            "herald_only": self.herald_only,
         }
 
 
@@ -85,6 +89,13 @@ def entry(event_id: str, event_type: str, category: str, level: str, template: s
     except ValueError as exc:
         return (event_id, f"template: {exc}")
     return Entry(event_id, event_type, category, level, compiled, params)
+
+
+def herald_entry(event_id: str, event_type: str, category: str, level: str, template: str,
+                 **params: ParamType) -> Entry | tuple[str, str]:
+    """An entry only herald itself renders; never accepted from a notification."""
+    built = entry(event_id, event_type, category, level, template, **params)
+    return dataclasses.replace(built, herald_only=True) if isinstance(built, Entry) else built
 
 
 def _entry_problems(e: Entry) -> list[str]:

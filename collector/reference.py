@@ -30,6 +30,8 @@ def _entry(e: Entry) -> list[str]:
     example = e.template.render({n: p.check(p.example()) for n, p in e.params.items()})
     out = [f"### `{e.event_id}`", "",
            f"- event type: `{e.event_type}`; category: {e.category}; level: {e.level}",
+           *(["- written by herald itself (herald-api, the Event Viewer); a notification "
+              "or a mapping rule naming it is refused"] if e.herald_only else []),
            f"- template: {e.template.text}",
            f"- example: {example}", ""]
     if e.params:

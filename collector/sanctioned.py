@@ -20,8 +20,8 @@ regenerate ``docs/catalogue.md``, and get both reviewed together.
 
 from __future__ import annotations
 
-from collector.catalogue import entry
-from collector.params import UUID, Choice, Identifier, Integer, Name
+from collector.catalogue import entry, herald_entry
+from collector.params import UUID, Choice, Identifier, Integer, Name, Timestamp
 
 # Sizes in GB, as the block and file storage APIs count them.
 SIZE_GB = Integer(min=1, max=1_048_576)
@@ -384,6 +384,13 @@ ENTRIES = [
         "CLUSTER_PROVISIONED", "cluster.provision.completed", "state", "INFO",
         "Cluster {cluster_id} is ready.",
         cluster_id=UUID(),
+    ),
+    # -- herald's own texts: rendered by herald, refused from a notification --
+    herald_entry(
+        "MESSAGING_UNAVAILABLE", "messaging.unavailable", "system", "WARNING",
+        "The cloud's internal messaging service has been unavailable since {since}: new "
+        "requests may hang or stay in progress until it recovers.",
+        since=Timestamp(),
     ),
 ]
 

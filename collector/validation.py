@@ -188,6 +188,13 @@ class Validator:
             raise InvalidNotification(
                 "unknown_event_id", f"event_id {excerpt(event_id)} is not in the catalogue"
             )
+        if entry.herald_only:
+            # herald's own texts (the broker outage banner): a service never
+            # speaks for herald, so its notification naming one is refused
+            raise InvalidNotification(
+                "unknown_event_id", f"event_id {entry.event_id} is herald's own and is never "
+                "accepted from a notification"
+            )
         resource_type = payload.get("resource_type")
         if resource_type is not None and (
             type(resource_type) is not str or resource_type.lower() != entry.resource_type

@@ -119,3 +119,10 @@ def progress(request: Any, resource_uuid: str) -> dict[str, Any] | None:
         return _call(request, "GET", f"/resources/{resource_uuid}/progress")["progress"]
     except NotFound:
         return None
+
+
+def messaging_status(request: Any) -> dict[str, Any]:
+    """herald's extension: whether the cloud's messaging service (the
+    broker) is unavailable, and the catalogue's text saying so."""
+    status: dict[str, Any] = _call(request, "GET", "/messaging-status")["messaging_status"]
+    return status

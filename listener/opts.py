@@ -18,6 +18,7 @@ import collector.holding
 import collector.pipeline
 import collector.rules
 import collector.validation
+import listener.broker_watch
 import listener.intake
 import listener.prometheus
 import listener.republisher
@@ -55,7 +56,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("metrics", list(listener.prometheus.OPTS)),
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
-        ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
+        ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS,
+                                          listener.broker_watch.OPTS))),
         ("watch", list(itertools.chain(listener.watch.service.OPTS,
                                         listener.watch.queues.OPTS))),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,

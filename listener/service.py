@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import threading
 
@@ -23,7 +22,7 @@ import storage
 from collector import catalogue, dispatcher, filters, rulecheck
 from collector.exceptions import ConfigurationError
 from collector.pipeline import Pipeline
-from listener import intake, prometheus
+from listener import broker_watch, intake, prometheus
 from storage import reaper
 
 LOG = logging.getLogger(__name__)
@@ -143,7 +142,16 @@ class ListenerService(_GracefulService):
                                      unmapped_log=store)
             threading.Thread(target=self.pipeline.stats.run, args=(self.stop,), daemon=True,
                              name="stats").start()
-            intake.load(self.conf, self.pipeline, self.stop).run()
+            state = broker_watch.BrokerState()
+            consumer = intake.load(self.conf, self.pipeline, self.stop, broker=state)
+            if consumer.reports_broker:
+                watch = broker_watch.BrokerWatch(self.conf, store, state)
+                threading.Thread(target=watch.run, args=(self.stop,), daemon=True,
+                                 name="broker-watch").start()
+            elif self.worker_id == 0:
+                LOG.info("The %s intake does not report its broker connection: broker "
+                         "outages are not recorded", consumer.name)
+            consumer.run()
         finally:
             for d in dispatchers:
                 try:
@@ -183,15 +191,7 @@ class ReaperService(_GracefulService):
         try:
             if not store.wait_until_ready(self.stop.wait):
                 return
-            interval = self.conf.storage.message_reap_interval
-            # nodes started together should not all reap at the same moment
-            wait = random.uniform(1.0, min(float(interval), 60.0))
-            while not self.stop.wait(wait):
-                try:
-                    reaper.run_once(store, self.conf, metrics=metrics)
-                except Exception:
-                    LOG.exception("Reaping failed; next attempt in %d s", interval)
-                wait = interval
+            reaper.run_forever(store, self.conf, self.stop.wait, metrics)
         finally:
             store.close()
 

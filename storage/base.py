@@ -72,7 +72,8 @@ class Connection(abc.ABC):
         """The schema revision the database is at (None: no schema)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""
+        """Release connections; the store stays usable (its next use
+        opens new ones)."""
 
     # -- writes -------------------------------------------------------------
     @abc.abstractmethod
@@ -147,6 +148,26 @@ class Connection(abc.ABC):
     def list_rejected(self, *, limit: int = 50, code: str | None = None,
                       with_body: bool = False) -> list[dict[str, Any]]:
         """Newest rejected notifications first (operators only)."""
+
+    # -- broker outages (one state for every herald node) --------------------
+    @abc.abstractmethod
+    def open_broker_outage(self, since: datetime.datetime, node: str) -> bool:
+        """Record that no broker node is reachable since ``since``, unless an
+        outage is already open (another node's); True if this call opened it."""
+
+    @abc.abstractmethod
+    def close_broker_outage(self, now: datetime.datetime, node: str) -> bool:
+        """End the open outage, if any; True if this call ended it."""
+
+    @abc.abstractmethod
+    def broker_outage(self) -> dict[str, Any] | None:
+        """The open outage (``started_at``, naive UTC), or None. Users may
+        read it: it names no host."""
+
+    @abc.abstractmethod
+    def list_broker_outages(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Recorded outages, newest first, with the nodes that opened and
+        ended them (operators only)."""
 
     @abc.abstractmethod
     def list_unmapped(self, *, limit: int = 50, with_sample: bool = False,

@@ -20,6 +20,7 @@ from storage import (
     duplicates,
     folding,
     migration,
+    outages,
     progress,
     reads,
     reaper,
@@ -192,6 +193,22 @@ class SQLConnection(Connection):
     def record_unmapped(self, records: Sequence[Unmapped]) -> None:
         with engines.database_errors(), self.engine.begin() as conn:
             unmapped.record(conn, self.engine.dialect.name, records)
+
+    def open_broker_outage(self, since: datetime.datetime, node: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return outages.open_outage(conn, self.engine.dialect.name, since, node)
+
+    def close_broker_outage(self, now: datetime.datetime, node: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return outages.close_outage(conn, now, node)
+
+    def broker_outage(self) -> dict[str, Any] | None:
+        with engines.database_errors(), self._reader.connect() as conn:
+            return outages.current(conn)
+
+    def list_broker_outages(self, limit: int = 20) -> list[dict[str, Any]]:
+        with engines.database_errors(), self._reader.connect() as conn:
+            return outages.history(conn, limit)
 
     def begin_attempt(self, key: str) -> int:
         with engines.database_errors(), self.engine.begin() as conn:

@@ -159,6 +159,26 @@ folded_notifications = sa.Table(
     **MYSQL_ARGS,
 )
 
+# Times herald-listener could not reach any broker node for longer than
+# [listener] broker_outage_after (listener.broker_watch). One state for all
+# herald nodes: at most one row is open, because only an open row holds
+# open_key (unique; NULL once closed), so a second node's insert is a no-op.
+broker_outages = sa.Table(
+    "broker_outages",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    # when the node that recorded it lost its last broker connection
+    sa.Column("started_at", DateTime, nullable=False),
+    sa.Column("ended_at", DateTime),
+    sa.Column("open_key", sa.String(16), unique=True),
+    # operators only (a host name): which herald node recorded, which cleared it
+    sa.Column("opened_by", sa.String(255)),
+    sa.Column("closed_by", sa.String(255)),
+    sa.Index(None, "started_at"),
+    **MYSQL_ARGS,
+)
+
 # The services' RPC queues herald watches (listener.watch), one row per queue,
 # shared by every herald node: the state says which operator message stands,
 # and a transition is one conditional UPDATE, so one node writes each message.

@@ -42,6 +42,14 @@ commands:
   messages reap                   delete expired messages and old rejections now
   progress show RESOURCE --project P
                                   the provisioning steps of a resource
+  broker outages [--limit N] [--format F]
+                                  broker outages herald recorded, newest first (an open one
+                                  is what herald-api tells users)
+  broker definitions [--output FILE]
+                                  RabbitMQ definitions (load_definitions) pre-creating the
+                                  services' exchanges with their own properties, herald's
+                                  queue and its bindings at every broker boot
+                                  (docs/operations.md)
 """ + mapping_commands.EPILOG + services_commands.EPILOG + """
 exit status:
   0  success
@@ -178,6 +186,25 @@ def progress_show(conf: cfg.ConfigOpts) -> int:
     return 0
 
 
+def broker_outages(conf: cfg.ConfigOpts) -> int:
+    rows = storage.get_connection(conf).list_broker_outages(limit=conf.command.limit)
+    print_rows(rows, conf.command.format, ["started_at", "ended_at", "opened_by", "closed_by"])
+    return 0
+
+
+def broker_definitions(conf: cfg.ConfigOpts) -> int:
+    from listener import definitions  # reads the broker options: only this command
+
+    text = json.dumps(definitions.build(conf), indent=2) + "\n"
+    if conf.command.output:
+        with open(conf.command.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {conf.command.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _add(subparsers: Any, name: str, func: Callable[[cfg.ConfigOpts], int],
          help: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(name, help=help)
@@ -223,6 +250,15 @@ def add_command_parsers(subparsers: Any) -> None:
     p = _add(prog, "show", progress_show, "the steps of one resource, oldest first")
     p.add_argument("resource", metavar="RESOURCE", help="the resource's uuid")
     p.add_argument("--project", required=True, help="project ID (every read is scoped)")
+
+    broker = subparsers.add_parser("broker", help="the RabbitMQ side").add_subparsers(
+        dest="action", required=True)
+    p = _add(broker, "outages", broker_outages, "recorded broker outages, newest first")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = _add(broker, "definitions", broker_definitions,
+             "definitions for RabbitMQ's load_definitions (closes the window after a restart)")
+    p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
     mapping_commands.add_parsers(subparsers, _add)
     services_commands.add_parsers(subparsers, _add)

@@ -28,6 +28,11 @@ class NoStore:
     def get_message_of_any_project(self, message_id):
         return None
 
+    outage = None
+
+    def broker_outage(self):
+        return self.outage
+
 
 @pytest.fixture
 def make_app(conf):
@@ -196,3 +201,36 @@ def test_only_administrators_read_the_operators_project(make_app, conf):
     with pytest.raises(APIError) as exc:  # a token scoped to a project of that name
         handler.index(request("member,reader", project="_operators"))
     assert exc.value.status == 403
+
+
+def test_messaging_status_says_since_when_in_the_catalogues_words(make_app):
+    import datetime
+    app, store = make_app()
+    status, body, _ = call(app, "/v3/p/messaging-status", **{"X-Auth-Token": "u:p"})
+    assert status == 200 and body["messaging_status"]["available"] is True
+    assert body["messaging_status"]["message"] is None
+    store.outage = {"started_at": datetime.datetime(2026, 12, 5, 21, 40, 7),
+                    "opened_by": "secret-host"}
+    status, body, _ = call(app, "/v3/p/messaging-status", **{"X-Auth-Token": "u:p"})
+    assert status == 200 and body["messaging_status"] == {
+        "available": False, "unavailable_since": "2026-12-05T21:40:07",
+        "event_id": "MESSAGING_UNAVAILABLE", "message_level": "WARNING",
+        "message": "The cloud's internal messaging service has been unavailable since "
+                   "2026-12-05 21:40 UTC: new requests may hang or stay in progress until "
+                   "it recovers."}
+    assert "secret-host" not in json.dumps(body)  # the recording node is operators' only
+    # another project's URL: refused, as for messages
+    assert call(app, "/v3/other/messaging-status", **{"X-Auth-Token": "u:p"})[0] == 403
+    assert call(app, "/v3/p/messaging-status", "POST", **{"X-Auth-Token": "u:p"})[0] == 405
+
+
+def test_messaging_status_uses_the_operators_wording(make_app, conf, tmp_path):
+    import datetime
+    override = tmp_path / "override.yaml"
+    override.write_text("MESSAGING_UNAVAILABLE: \"Our messaging is down since {since}.\"\n")
+    conf.set_override("override_file", str(override), group="catalogue")
+    app, store = make_app()
+    store.outage = {"started_at": datetime.datetime(2026, 12, 5, 21, 40), "opened_by": "h"}
+    body = call(app, "/v3/p/messaging-status", **{"X-Auth-Token": "u:p"})[1]
+    assert body["messaging_status"]["message"] == \
+        "Our messaging is down since 2026-12-05 21:40 UTC."

@@ -38,8 +38,9 @@ def test_describe_is_json_with_typed_params(sanctioned):
     d = sanctioned.get("VOLUME_EXTEND_FAILED").describe()
     assert json.loads(json.dumps(d)) == d
     assert set(d) == {"event_id", "event_type", "category", "resource_type", "level",
-                      "template", "params"}
+                      "template", "params", "herald_only"}
     assert (d["event_type"], d["category"]) == ("volume.extend.failed", "action")
+    assert d["herald_only"] is False
     assert d["params"]["volume_id"] == "uuid"
     assert d["params"]["new_size_gb"] == "integer[1..1048576]"
 

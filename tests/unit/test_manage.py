@@ -137,3 +137,22 @@ def test_mapping_check_list_and_docs(capsys, conffile, tmp_path):
     assert rc == 0 and rows[0]["name"] == "nova.compute_task.build_instances"
     rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "docs")
     assert rc == 0 and "### `cinder.scheduler.create_volume`" in out
+
+
+def test_broker_outages_newest_first_with_the_nodes(capsys, conffile, conf):
+    import datetime
+
+    import storage
+    assert run(capsys, "--config-file", conffile, "db", "upgrade")[0] == 0
+    rc, out, _ = run(capsys, "--config-file", conffile, "broker", "outages")
+    assert rc == 0 and out.split() == ["started_at", "ended_at", "opened_by", "closed_by"]
+    store = storage.get_connection(conf, open(conffile).read().split("= ", 1)[1].strip())
+    t0 = datetime.datetime(2026, 12, 5, 21, 40, 7)
+    store.open_broker_outage(t0, "node-a")
+    store.close_broker_outage(t0 + datetime.timedelta(minutes=3), "node-b")
+    store.open_broker_outage(t0 + datetime.timedelta(hours=1), "node-b")
+    store.close()
+    rc, out, _ = run(capsys, "--config-file", conffile, "broker", "outages", "--format", "json")
+    rows = json.loads(out)
+    assert rc == 0 and [(r["opened_by"], r["closed_by"], r["ended_at"]) for r in rows] == [
+        ("node-b", None, None), ("node-a", "node-b", "2026-12-05T21:43:07")]

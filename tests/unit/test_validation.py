@@ -38,11 +38,22 @@ def reject(validator, n):
 
 def test_every_catalogue_entry_is_accepted_with_exact_text(validator):
     for e in validator.catalogue:
+        if e.herald_only:
+            continue  # refused: the next test
         params = example_params(e)
         m = validator.accept(note({"event_id": e.event_id, "params": params}), NOW)
         assert m.user_message == expected_text(e, params)
         assert (m.event_id, m.resource_type, m.message_level) == (
             e.event_id, e.resource_type, e.level)
+
+
+def test_herald_own_texts_are_never_accepted_from_a_notification(validator):
+    own = [e for e in validator.catalogue if e.herald_only]
+    assert [e.event_id for e in own] == ["MESSAGING_UNAVAILABLE"]
+    for e in own:
+        code, detail = reject(validator, note({"event_id": e.event_id,
+                                               "params": example_params(e)}))
+        assert code == "unknown_event_id" and "herald's own" in detail
 
 
 def test_accepted_message_fields(validator):

@@ -1,7 +1,7 @@
 """watched_queues: the services' RPC queues herald watches, and their state
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-05
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
