@@ -19,8 +19,9 @@ from oslo_config import cfg
 from oslo_middleware import cors, healthcheck, http_proxy_to_wsgi, request_id, sizelimit
 
 import storage
-from api import auth, errors, messages, microversion, policy, status
+from api import auth, errors, language, messages, microversion, policy, status
 from api.errors import APIError
+from collector import rendering
 from collector.exceptions import StorageUnavailable
 
 LOG = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Router:
     def __init__(self, controllers: dict[str, Any]) -> None:
         self.controllers = controllers
         self.mapper = _mapper()
+        self.languages = language.Negotiator(controllers["messages"].texts.current.languages)
 
     @webob.dec.wsgify
     def __call__(self, req: webob.Request) -> webob.Response:
@@ -67,6 +69,8 @@ class Router:
         except microversion.VersionError as exc:
             return errors.fault(exc.status, str(exc))
         req.environ["herald.version"] = version
+        locale = self.languages.negotiate(req.headers.get(language.HEADER))
+        req.environ["herald.locale"] = locale
         unreadable = _unreadable(req)
         if unreadable:
             return errors.fault(400, unreadable)
@@ -93,7 +97,8 @@ class Router:
                 content_type="application/json", charset="utf-8",
                 body=json.dumps(result).encode())
         response.headers[microversion.HEADER] = f"{microversion.SERVICE} {version}"
-        response.headers["Vary"] = microversion.HEADER
+        response.headers["Vary"] = f"{microversion.HEADER}, {language.HEADER}"
+        response.headers["Content-Language"] = language.content_language(locale)
         return response
 
 
@@ -126,11 +131,14 @@ class _Mount:
         return self.app(environ, start_response)
 
 
-def build(conf: cfg.ConfigOpts, store: storage.Connection | None = None) -> WSGIApp:
-    """The whole stack, outermost last."""
+def build(conf: cfg.ConfigOpts, store: storage.Connection | None = None,
+          texts: rendering.Texts | None = None) -> WSGIApp:
+    """The whole stack, outermost last. ``texts``: the catalogue and its
+    translations (the caller keeps it to reload them on SIGHUP)."""
     store = store if store is not None else storage.get_connection(conf)
+    texts = texts if texts is not None else rendering.Texts(conf)
     enforcer = policy.enforcer(conf)
-    app: WSGIApp = Router({"messages": messages.Messages(conf, store, enforcer),
+    app: WSGIApp = Router({"messages": messages.Messages(conf, store, enforcer, texts),
                            "status": status.MessagingStatus(conf, store, enforcer=enforcer)})
     app = auth.wrap(app, conf)
     app = sizelimit.RequestBodySizeLimiter(app, conf)

@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any
 
+import orjson
 from oslo_config import cfg
 
 from collector import patterns
@@ -144,7 +145,11 @@ class Validator:
             raise InvalidNotification(
                 "missing_field", "no project_id in the payload or the context"
             )
-        text = entry.template.render(self._params(entry.event_id, entry.params, payload))
+        texts = self._params(entry.event_id, entry.params, payload)
+        text = entry.template_for(payload.get("params", {})).render(texts)
+        # every value passed its type's check (and params has no other key):
+        # herald-api checks them again and renders them when they are read
+        params = orjson.dumps(payload.get("params", {}), option=orjson.OPT_SORT_KEYS).decode()
         created_at = self._created_at(n.timestamp, received_at)
         message_id, parent_id, root_id = _tree(payload)
         step = self._step(payload) if "step" in payload else None
@@ -163,6 +168,7 @@ class Validator:
             resource_uuid=resource_uuid,
             message_level=entry.level,
             user_message=text,
+            params=params,
             # operators only; kept when it is a plain identifier
             publisher_id=_operator_only(n.publisher_id, 255, patterns.PUBLISHER),
             created_at=created_at,

@@ -15,6 +15,7 @@ import collector.catalogue
 import collector.dispatcher
 import collector.filters
 import collector.holding
+import collector.locales
 import collector.pipeline
 import collector.rules
 import collector.validation
@@ -44,7 +45,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     """Entry point ``oslo.config.opts`` = ``herald``."""
     return [
         (None, list(collector.dispatcher.OPTS)),
-        ("catalogue", list(collector.catalogue.OPTS)),
+        ("catalogue", [*collector.catalogue.OPTS, *collector.locales.OPTS]),
         ("collector", list(itertools.chain(
             collector.validation.OPTS,
             collector.pipeline.OPTS,

@@ -20,10 +20,12 @@ from collector.dispatcher import Refusal
 from collector.metrics import NOOP, Metrics
 from collector.model import Rejection, Unmapped, UserMessage
 
-#: columns a user may see, in API order
+#: columns a user may see, in API order (``params``: what their text is
+#: rendered from, never returned as such)
 USER_FIELDS = ("id", "project_id", "request_id", "event_id", "event_type", "category",
                "resource_type", "resource_uuid", "message_level", "user_message", "parent_id",
-               "root_id", "step_id", "count", "last_seen_at", "created_at", "expires_at")
+               "root_id", "step_id", "count", "last_seen_at", "created_at", "expires_at",
+               "params")
 #: filters a read API may pass to :meth:`Connection.list_messages`; root_id
 #: gives a whole conversation, parent_id the children of a message
 MESSAGE_FILTERS = ("resource_type", "resource_uuid", "event_id", "event_type", "category",

@@ -40,7 +40,12 @@ messages = sa.Table(
     sa.Column("resource_type", sa.String(32), nullable=False),
     sa.Column("resource_uuid", sa.String(64)),
     sa.Column("message_level", sa.String(16), nullable=False),
+    # the English text rendered at intake: what text filters match, and what
+    # herald-api shows when it cannot render ``params`` (rows before 0009)
     sa.Column("user_message", sa.String(1024), nullable=False),
+    # the entry's typed, validated parameters (JSON): herald-api renders the
+    # message from them when it is read, in the reader's language
+    sa.Column("params", sa.Text),
     # operators only (often a host name): never returned to users
     sa.Column("publisher_id", sa.String(255)),
     sa.Column("created_at", DateTime, nullable=False),

@@ -282,7 +282,19 @@ class ClientTests(HeraldTestCase):
                          (url, method))
         self.assertEqual({"sort": "created_at:desc", "limit": 3, "marker": "m9",
                           "event_id": "X"}, kwargs["params"])
-        self.assertEqual({"OpenStack-API-Version": "volume 3.5"}, kwargs["headers"])
+        self.assertEqual("volume 3.5", kwargs["headers"]["OpenStack-API-Version"])
+
+    def test_the_users_horizon_language_is_sent(self, request):
+        """herald-api renders messages in the language the user chose in
+        Horizon (its settings cookie), else the one Django negotiated."""
+        from django.conf import settings
+        request.return_value = Response({"messages": []})
+        self.request.LANGUAGE_CODE = "pt-br"
+        api.message_list(self.request)
+        self.assertEqual("pt-br", request.call_args.kwargs["headers"]["Accept-Language"])
+        self.request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = "ja"
+        api.message_list(self.request)
+        self.assertEqual("ja", request.call_args.kwargs["headers"]["Accept-Language"])
 
     def test_the_interface_horizon_is_set_to_use(self, request):
         request.return_value = Response({"messages": []})

@@ -13,8 +13,8 @@ from typing import Any
 from oslo_config import cfg
 
 import storage
-from collector import catalogue, reference
-from collector.exceptions import HeraldError
+from collector import catalogue, locales, reference
+from collector.exceptions import CatalogueError, HeraldError
 from collector.model import utcnow
 from listener import config
 from listener.cmd import mapping_commands, services_commands
@@ -33,7 +33,8 @@ commands:
   db upgrade                      create or migrate the schema to this version
   db version                      print the schema revision and the one needed
   catalogue list [--format F]     every sanctioned entry (table or json)
-  catalogue check FILE            validate a catalogue override file
+  catalogue check FILE [--locale L]
+                                  validate a catalogue override file (of a translation)
   catalogue docs [--output FILE]  the reference of every entry (docs/catalogue.md)
   rejected list [--limit N] [--code C] [--show-body] [--format F]
                                   newest quarantined notifications first
@@ -88,6 +89,14 @@ def catalogue_list(conf: cfg.ConfigOpts) -> int:
 
 def catalogue_check(conf: cfg.ConfigOpts) -> int:
     overrides = catalogue.read_override_file(conf.command.file)
+    if conf.command.locale:
+        problems = locales.check_override(catalogue.sanctioned(), conf.command.locale,
+                                          overrides)
+        if problems:
+            raise CatalogueError(f"invalid {conf.command.file}:\n  " + "\n  ".join(problems))
+        print(f"{conf.command.file}: valid, re-words {len(overrides)} entries in "
+              f"{conf.command.locale}")
+        return 0
     result = catalogue.sanctioned().with_overrides(overrides, source=conf.command.file)
     print(f"{conf.command.file}: valid, re-words {len(overrides)} of {len(result)} entries")
     return 0
@@ -224,6 +233,8 @@ def add_command_parsers(subparsers: Any) -> None:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p = _add(cat, "check", catalogue_check, "validate an override file")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--locale", metavar="L",
+                   help="a translation override ([catalogue] translation_override_files)")
     p = _add(cat, "docs", catalogue_docs, "the reference document (docs/catalogue.md)")
     p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 

@@ -134,7 +134,8 @@ def test_responses_name_their_microversion(make_app):
         "X-Auth-Token": "u:p", microversion.HEADER: "volume 3.5"})
     assert status == 200
     assert headers[microversion.HEADER] == "volume 3.5"
-    assert headers["Vary"] == microversion.HEADER
+    assert headers["Vary"] == f"{microversion.HEADER}, Accept-Language"
+    assert headers["Content-Language"] == "en"  # no Accept-Language: English, as before
     assert headers["x-openstack-request-id"].startswith("req-")
 
 
@@ -185,7 +186,9 @@ def test_only_administrators_read_the_operators_project(make_app, conf):
         assert call(app, path, **{"X-Auth-Token": "u1:mine"})[0] == 403, path
     assert call(app, "/v3/mine/messages?project_id=_operators",
                 **{"X-Auth-Token": "u1:mine", "OpenStack-API-Version": "volume 3.5"})[0] == 403
-    handler = messages.Messages(conf, store, policy.enforcer(conf))
+    from collector.rendering import Texts
+
+    handler = messages.Messages(conf, store, policy.enforcer(conf), Texts(conf))
 
     def request(roles, project="adminproj"):
         req = webob.Request.blank("/v3/_operators/messages")

@@ -39,6 +39,23 @@ def test_catalogue_check(capsys, tmp_path, conffile):
     assert rc == 1 and "placeholders must be exactly {reason}, {volume_id}" in err
 
 
+def test_catalogue_check_of_a_translation_override(capsys, tmp_path, conffile):
+    good = tmp_path / "ja.yaml"
+    good.write_text('VOLUME_DELETE_FAILED: "ボリューム {volume_id} は削除されませんでした: '
+                    '{reason}。"\n', encoding="utf-8")
+    rc, out, _ = run(capsys, "--config-file", conffile, "catalogue", "check", str(good),
+                     "--locale", "ja")
+    assert rc == 0 and "valid, re-words 1 entries in ja" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('VOLUME_DELETE_FAILED: "{volume_id.__class__} {reason}"\n')
+    rc, _, err = run(capsys, "--config-file", conffile, "catalogue", "check", str(bad),
+                     "--locale", "ja")
+    assert rc == 1 and "attribute or index access" in err
+    rc, _, err = run(capsys, "--config-file", conffile, "catalogue", "check", str(good),
+                     "--locale", "xx")
+    assert rc == 1 and "no 'xx' translation" in err
+
+
 def test_db_messages_and_rejected_on_sqlite(capsys, conffile):
     assert run(capsys, "--config-file", conffile, "db", "upgrade")[0] == 0
     rc, out, _ = run(capsys, "--config-file", conffile, "db", "version")
