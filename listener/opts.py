@@ -24,6 +24,8 @@ import listener.intake
 import listener.prometheus
 import listener.republisher
 import listener.service
+import listener.watch.queues
+import listener.watch.service
 import storage.engine
 import storage.folding
 import storage.jsonfile
@@ -57,6 +59,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS,
                                           listener.broker_watch.OPTS))),
+        ("watch", list(itertools.chain(listener.watch.service.OPTS,
+                                        listener.watch.queues.OPTS))),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,
                                          storage.folding.OPTS))),
         *api.app.list_opts(),
