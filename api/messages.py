@@ -6,6 +6,12 @@ project (3.67) use the caller's. An administrator may name another
 project (``project_id``) or every project (``all_tenants``); for anyone
 else ``all_tenants`` changes nothing. A message of another project is a
 404, exactly like one that does not exist.
+
+The reserved project ``_operators`` holds herald's own operator messages
+(services that stopped consuming: they name hosts and queues). Only
+administrators read it, by naming it (``project_id=_operators``) or with
+``all_tenants``; anyone else gets a 403, even a token scoped to a project
+of that name.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from oslo_policy import policy as oslo_policy
 
 from api import microversion, policy, query, views
 from api.errors import APIError
+from collector.catalogue import OPERATORS_PROJECT
 from collector.rendering import Texts
 from storage.base import Connection, InvalidMarker
 
@@ -59,7 +66,8 @@ class Messages:
             project_id = caller
         if not project_id:
             raise APIError(403, "the caller has no project")
-        if project_id != caller and not self._is_admin(policy.creds(req.environ)):
+        if (project_id != caller or project_id == OPERATORS_PROJECT) and not self._is_admin(
+                policy.creds(req.environ)):
             raise APIError(403, "the project in the URL is not the caller's")
         return project_id
 

@@ -59,7 +59,7 @@ def main() -> None:
     keystone = Keystone(venvs.HORIZON.ensure(), tmp)
     conf = herald_conf(keystone).replace("stall_time = 5", f"stall_time = {args.stall_time}")
     conf = conf.replace("interval = 1", f"interval = {args.interval}")
-    h = Herald(tmp, vhost, databases, ["openstack"], ["notifications"], conf)
+    h = Herald(tmp, vhost, databases, ["openstack"], ["notifications"], extra=conf)
     h.listener.prepare_database()
     cinder = None
     try:

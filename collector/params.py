@@ -137,10 +137,14 @@ class _BoundedString(ParamType):
     charset: str
     sample: str
 
-    def __init__(self, max_length: int = 64) -> None:
+    def __init__(self, max_length: int = 64, sample: str | None = None) -> None:
+        """``sample``: the example the docs show (the type's own by default)."""
         if not 1 <= max_length <= 255:
             raise ValueError("max_length must be 1..255")
         self._max = max_length
+        if sample is not None:
+            self.check(sample)  # raises ParamError for a sample that does not fit
+            self.sample = sample
 
     def check(self, value: Any) -> str:
         if type(value) is not str:

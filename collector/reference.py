@@ -13,6 +13,15 @@ from collector import locales
 from collector.catalogue import CATEGORIES, LEVELS, Catalogue, Entry
 from collector.params import Choice
 
+OPERATORS_INTRO = [
+    "What herald itself notices about the services (docs/operations.md, \"What herald",
+    "notices when no service speaks\"). herald writes these under the reserved project",
+    "`_operators`, which herald-api shows to administrators only. No notification can carry",
+    "them (they are not in the catalogue notifications are checked against), and an",
+    "override file cannot re-word them. They are stored in English and shown as stored",
+    "(no parameters are kept for rendering in another language).",
+]
+
 # How the catalogue is translated, and where its code lives (issue 24's
 # decision), kept here because this file generates docs/catalogue.md.
 LANGUAGES = """\
@@ -110,7 +119,8 @@ def _entry(e: Entry) -> list[str]:
     return out
 
 
-def render(catalogue: Catalogue) -> str:
+def render(catalogue: Catalogue, operators: Catalogue | None = None) -> str:
+    """``operators``: the operators-only entries, in a section of their own."""
     lines = [
         "# Catalogue reference",
         "",
@@ -136,6 +146,10 @@ def render(catalogue: Catalogue) -> str:
     for resource, entries in by_resource:
         lines += [f"## {resource}", ""]
         for e in entries:
+            lines += _entry(e)
+    if operators is not None:
+        lines += ["## Operators only", "", *OPERATORS_INTRO, ""]
+        for e in sorted(operators, key=lambda e: e.event_id):
             lines += _entry(e)
     lines += ["## Provisioning steps", "",
               "Names a notification's `step` block may carry, and what users see:", "",

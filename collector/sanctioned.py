@@ -474,3 +474,39 @@ ENTRIES = [
         since=Timestamp(),
     ),
 ]
+
+# -- operators only ----------------------------------------------------------
+# What herald itself notices about the services (listener.watch), for the
+# cloud's administrators: stored under the reserved project
+# catalogue.OPERATORS_PROJECT, which herald-api shows to administrators only.
+# These entries may name services, hosts and queues (the queue of a volume
+# service names its host), so they are not in the catalogue a notification
+# is checked against: no service can send one to a project.
+SERVICE = Identifier(64, sample="cinder-volume")
+QUEUE = Identifier(128, sample="cinder-volume.host-a@lvm")
+# a UTC time, as listener.watch.notice renders it
+SINCE = Identifier(20, sample="2026-12-05T21:23:24Z")
+WAITING = Integer(min=0)
+
+OPERATOR_ENTRIES = [
+    entry(
+        "SERVICE_NOT_CONSUMING", "service.consume.failed", "system", "ERROR",
+        "{service} has not consumed its queue {queue} since {since}: no consumer is "
+        "attached. Requests waiting: {waiting}. Requests sent to it wait, and their "
+        "callers hang or leave resources in progress, until it is started again.",
+        service=SERVICE, queue=QUEUE, since=SINCE, waiting=WAITING,
+    ),
+    entry(
+        "SERVICE_BACKLOG_RISING", "service.consume.failed", "system", "WARNING",
+        "{service} is not keeping up with its queue {queue}: a consumer is attached, but "
+        "the requests waiting have kept rising since {since} (now {waiting}). The service "
+        "may be stopped, stuck or overloaded.",
+        service=SERVICE, queue=QUEUE, since=SINCE, waiting=WAITING,
+    ),
+    entry(
+        "SERVICE_CONSUMING_AGAIN", "service.consume.completed", "system", "INFO",
+        "{service} consumes its queue {queue} again (requests waiting: {waiting}); it "
+        "had stopped consuming since {since}.",
+        service=SERVICE, queue=QUEUE, since=SINCE, waiting=WAITING,
+    ),
+]

@@ -25,6 +25,8 @@ import listener.prometheus
 import listener.republisher
 import listener.service
 import listener.watch.credentials
+import listener.watch.queues
+import listener.watch.service
 import listener.watch.stalls
 import storage.engine
 import storage.folding
@@ -59,6 +61,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
         ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS,
                                           listener.broker_watch.OPTS))),
+        ("watch", list(itertools.chain(listener.watch.service.OPTS,
+                                        listener.watch.queues.OPTS))),
         ("stalls", list(listener.watch.stalls.OPTS)),
         ("service_credentials", listener.watch.credentials.list_opts()),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,

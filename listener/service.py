@@ -285,6 +285,9 @@ def build_manager(conf: cfg.ConfigOpts, supervision: Supervision | None = None,
     manager.add(ListenerService, workers=conf.listener.workers, args=(conf,))
     if conf.storage.message_reap_interval > 0:
         manager.add(ReaperService, workers=1, args=(conf,))
+    if conf.watch.enabled:
+        from listener.watch.service import WatchService  # it builds on _GracefulService
+        manager.add(WatchService, workers=1, args=(conf,))
     if conf.stalls.enabled:
         manager.add(StallService, workers=1, args=(conf,))
     if metrics_path is not None:

@@ -205,6 +205,30 @@ class Connection(abc.ABC):
     def reap_folded(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Forget folded notifications received before ``older_than``."""
 
+    # -- the watch of the services' queues (listener.watch, storage.watched) ------
+    @abc.abstractmethod
+    def watch_queues(self, queues: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        """Add a row for each new ``{queue: service}``; every watched queue's row."""
+
+    @abc.abstractmethod
+    def record_readings(self, readings: Mapping[str, tuple[int, int] | None]) -> None:
+        """The latest ``(messages, consumers)`` of each queue (None: absent)."""
+
+    @abc.abstractmethod
+    def claim_transition(self, queue: str, expected: str, state: str,
+                         since: datetime.datetime | None, message: UserMessage) -> bool:
+        """Move ``queue`` from ``expected`` to ``state`` and store ``message``
+        in one transaction; False, and nothing written, when another node
+        moved it first."""
+
+    @abc.abstractmethod
+    def list_watched(self) -> list[dict[str, Any]]:
+        """Every watched queue, problems first (operators only)."""
+
+    @abc.abstractmethod
+    def forget_watched(self, queue: str) -> bool:
+        """Delete a queue's row; False if there was none."""
+
     @abc.abstractmethod
     def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Delete attempt counts last touched before ``older_than``."""

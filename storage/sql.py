@@ -28,6 +28,7 @@ from storage import (
     trees,
     unmapped,
     upsert,
+    watched,
     writes,
 )
 from storage import engine as engines
@@ -278,6 +279,33 @@ class SQLConnection(Connection):
                       event_type: str | None = None) -> list[dict[str, Any]]:
         with engines.database_errors(), self.engine.connect() as conn:
             return unmapped.listing(conn, limit, with_sample, event_type)
+
+    # -- the watch -----------------------------------------------------------------
+    def watch_queues(self, queues: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        with engines.database_errors(), self.engine.begin() as conn:
+            watched.ensure(conn, queues, utcnow())
+            return watched.states(conn)
+
+    def record_readings(self, readings: Mapping[str, tuple[int, int] | None]) -> None:
+        now = utcnow()
+        with engines.database_errors(), self.engine.begin() as conn:
+            for queue in sorted(readings):  # a fixed order: nodes never deadlock
+                r = readings[queue]
+                watched.record_reading(conn, queue, None if r is None else r[0],
+                                       None if r is None else r[1], now)
+
+    def claim_transition(self, queue: str, expected: str, state: str,
+                         since: datetime.datetime | None, message: UserMessage) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return watched.claim(conn, queue, expected, state, since, message, utcnow())
+
+    def list_watched(self) -> list[dict[str, Any]]:
+        with engines.database_errors(), self.engine.connect() as conn:
+            return watched.listing(conn)
+
+    def forget_watched(self, queue: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return watched.forget(conn, queue)
 
     # -- reaping ------------------------------------------------------------------
     def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:

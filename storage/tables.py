@@ -184,6 +184,28 @@ broker_outages = sa.Table(
     **MYSQL_ARGS,
 )
 
+# The services' RPC queues herald watches (listener.watch), one row per queue,
+# shared by every herald node: the state says which operator message stands,
+# and a transition is one conditional UPDATE, so one node writes each message.
+watched_queues = sa.Table(
+    "watched_queues",
+    metadata,
+    sa.Column("queue", sa.String(255), primary_key=True),
+    sa.Column("service", sa.String(64), nullable=False),
+    # ok, not_consuming, backlog (listener.watch.decide.State)
+    sa.Column("state", sa.String(16), nullable=False),
+    # when the standing problem began (None when ok)
+    sa.Column("since", DateTime),
+    # the operator message of the standing problem: its follow-up's parent
+    sa.Column("message_id", sa.String(36)),
+    # the latest reading, by any node
+    sa.Column("messages", sa.Integer),
+    sa.Column("consumers", sa.Integer),
+    sa.Column("checked_at", DateTime),
+    sa.Column("changed_at", DateTime, nullable=False),
+    **MYSQL_ARGS,
+)
+
 # Creates that stayed in their creating state past the stall time
 # (listener.watch.stalls): one row per resource, whichever herald node saw it
 # first; the owner's message is messages.id = message_id. While open, or for

@@ -17,14 +17,15 @@ from collector import catalogue, locales, reference
 from collector.exceptions import CatalogueError, HeraldError
 from collector.model import utcnow
 from listener import config
-from listener.cmd import mapping_commands
+from listener.cmd import mapping_commands, services_commands
 from listener.cmd.output import print_rows
 from storage import migration, reaper
 
 DESCRIPTION = """\
 Operate herald: migrate its database schema, inspect and check the sanctioned
-catalogue, look at quarantined notifications, list a project's messages and
-reap expired rows. Results go to standard output, logs to standard error.
+catalogue, look at quarantined notifications, list a project's messages, see
+the services herald watches and reap expired rows. Results go to standard
+output, logs to standard error.
 """
 
 EPILOG = """\
@@ -50,7 +51,7 @@ commands:
                                   services' exchanges with their own properties, herald's
                                   queue and its bindings at every broker boot
                                   (docs/operations.md)
-""" + mapping_commands.EPILOG + """
+""" + mapping_commands.EPILOG + services_commands.EPILOG + """
 exit status:
   0  success
   1  failure (invalid override file, unreachable database...), reason on stderr
@@ -102,7 +103,7 @@ def catalogue_check(conf: cfg.ConfigOpts) -> int:
 
 
 def catalogue_docs(conf: cfg.ConfigOpts) -> int:
-    text = reference.render(catalogue.sanctioned())
+    text = reference.render(catalogue.sanctioned(), catalogue.operators())
     if conf.command.output:
         with open(conf.command.output, "w", encoding="utf-8") as f:
             f.write(text)
@@ -271,6 +272,7 @@ def add_command_parsers(subparsers: Any) -> None:
     p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
     mapping_commands.add_parsers(subparsers, _add)
+    services_commands.add_parsers(subparsers, _add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,6 +44,7 @@ class Cinder:
         self.port = services.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.conf = self.etc / "cinder.conf"
+        self.db_url = databases.create("cinder")
         self.conf.write_text(textwrap.dedent(f"""\
             [DEFAULT]
             auth_strategy = {"keystone" if keystone_url else "noauth"}
@@ -59,7 +60,7 @@ class Cinder:
             host = cinder-it
             my_ip = 127.0.0.1
             [database]
-            connection = {databases.create("cinder")}
+            connection = {self.db_url}
             [oslo_concurrency]
             lock_path = {self.dir}/locks
             [oslo_messaging_notifications]

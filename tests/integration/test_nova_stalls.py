@@ -60,7 +60,7 @@ def keystone(keystone_venv, tmp_path):
 
 def test_a_boot_no_conductor_consumes_reaches_its_owner(
         herald, keystone, nova_venv, vhost, databases, tmp_path):
-    h = herald(["nova"], SHARED, textwrap.dedent(f"""\
+    h = herald(["nova"], SHARED, extra=textwrap.dedent(f"""\
         [stalls]
         enabled = true
         kinds = instance

@@ -62,7 +62,7 @@ def stall_rows(h) -> list[dict]:
 
 def test_a_create_no_scheduler_consumes_reaches_its_owner_and_its_failure_joins(
         herald, keystone, cinder_venv, vhost, databases, tmp_path):
-    h = herald(["openstack"], ["notifications"], herald_conf(keystone))
+    h = herald(["openstack"], ["notifications"], extra=herald_conf(keystone))
     keystone.start()
     projects = keystone.provision(f"{h.base}/v3/$(project_id)s")
     keystone.service_account("herald")  # the role docs/operations.md names: admin

@@ -177,6 +177,35 @@ def test_an_unreachable_database_is_a_503(make_app):
     assert headers["Retry-After"] == "5" and "refused" not in json.dumps(body)
 
 
+def test_only_administrators_read_the_operators_project(make_app, conf):
+    """herald's operator messages (listener.watch) name hosts and queues."""
+    from api import messages, policy
+
+    app, store = make_app()
+    for path in ("/v3/_operators/messages", "/v3/_operators/messages/x"):
+        assert call(app, path, **{"X-Auth-Token": "u1:mine"})[0] == 403, path
+    assert call(app, "/v3/mine/messages?project_id=_operators",
+                **{"X-Auth-Token": "u1:mine", "OpenStack-API-Version": "volume 3.5"})[0] == 403
+    from collector.rendering import Texts
+
+    handler = messages.Messages(conf, store, policy.enforcer(conf), Texts(conf))
+
+    def request(roles, project="adminproj"):
+        req = webob.Request.blank("/v3/_operators/messages")
+        req.environ.update({"HTTP_X_PROJECT_ID": project, "HTTP_X_ROLES": roles,
+                            "herald.version": microversion.parse({})})
+        return req
+
+    handler.index(request("admin,member,reader"), "_operators")
+    assert store.asked[0] == "_operators"
+    with pytest.raises(APIError) as exc:
+        handler.index(request("member,reader"), "_operators")
+    assert exc.value.status == 403
+    with pytest.raises(APIError) as exc:  # a token scoped to a project of that name
+        handler.index(request("member,reader", project="_operators"))
+    assert exc.value.status == 403
+
+
 def test_messaging_status_says_since_when_in_the_catalogues_words(make_app):
     import datetime
     app, store = make_app()

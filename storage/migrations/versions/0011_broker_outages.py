@@ -1,7 +1,7 @@
 """broker_outages: times herald-listener could not reach any broker node
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-05
 """
 

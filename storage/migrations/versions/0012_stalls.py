@@ -1,7 +1,7 @@
 """stalls: creates that did not leave their creating state in time
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
