@@ -42,6 +42,9 @@ class ListQuery:
                 "since": self.since, "before": self.before, **self.filters}
 
 
+MAX_INT = 2**31 - 1
+
+
 def _int(params: Mapping[str, str], name: str, default: int) -> int:
     raw = params.get(name)
     if raw is None:
@@ -52,6 +55,8 @@ def _int(params: Mapping[str, str], name: str, default: int) -> int:
         raise APIError(400, f"{name} must be a non-negative integer") from None
     if value < 0:
         raise APIError(400, f"{name} must be a non-negative integer")
+    if value > MAX_INT:  # the databases' INTEGER: a larger one is an error there
+        raise APIError(400, f"{name} must be at most {MAX_INT}")
     return value
 
 
