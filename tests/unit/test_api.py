@@ -96,7 +96,8 @@ def test_query_defaults_and_caps():
 
 
 @pytest.mark.parametrize("params", [
-    {"limit": "-1"}, {"limit": "1.5"}, {"offset": "-3"}, {"offset": "2147483648"}, {"limit": "11927290174"}, {"sort": "x"},
+    {"limit": "-1"}, {"limit": "1.5"}, {"offset": "-3"}, {"offset": "2147483648"},
+    {"limit": "11927290174"}, {"sort": "x"},
     {"sort": "created_at:up"}, {"sort": "created_at", "sort_dir": "asc"},
     {"sort": "created_at:asc,id:asc"}, {"created_before": "last week"}, {"marker": ""},
     {"marker": "m" * 65}, {"event_id": "e" * 256}])
