@@ -28,9 +28,17 @@ look is not routed to herald's own queue (it still reaches the topic queues
 other consumers read); services create their exchange when they start,
 before they can fail an operation.
 
-**herald's own queues** (the shared queue and the pool queue) are declared
-with herald's settings: always durable (they hold user-facing failures across
-a broker restart) and, with ``rabbit_quorum_queue``, quorum queues.
+**herald's own queues** (the shared queue and the pool queue, and their
+``.failures`` queues) are declared with herald's settings: always durable
+(they hold user-facing failures across a broker restart) and, with
+``rabbit_quorum_queue``, quorum queues.
+
+**Moving failures to their own queue** (``[listener] failure_priorities``):
+a failures queue is bound to its routing key first, and only then is the
+same key unbound from the shared queue, which an earlier herald bound to
+every priority. In between a failure may be routed to both queues; its
+``message_id`` makes it one row. What the shared queue already holds stays
+there and is consumed as before.
 """
 
 from __future__ import annotations
@@ -57,8 +65,10 @@ class Topology:
     """
 
     def __init__(self, bindings: Sequence[Binding], queue_arguments: dict[str, Any],
-                 probe_interval: float) -> None:
+                 probe_interval: float, replaced: Sequence[Binding] = ()) -> None:
         self.bindings = list(bindings)
+        #: (exchange, routing key) -> the binding of an earlier layout to remove
+        self.replaced = {(r.exchange, r.routing_key): r for r in replaced}
         self.queue_arguments = queue_arguments
         self.probe_interval = probe_interval
         self.queues = list(dict.fromkeys(b.queue for b in self.bindings))
@@ -69,6 +79,7 @@ class Topology:
         self._missing: set[tuple[str, str]] = set()  # logged as missing, not yet found
         self._refused: set[str] = set()
         self._new_queues: list[str] = []  # found missing by the settle in progress
+        self._moved: set[tuple[str, str]] = set()  # (old queue, failures queue), logged
 
     @property
     def complete(self) -> bool:
@@ -107,6 +118,15 @@ class Topology:
                 continue
             self.bound.add(b)
             self._found("exchange", b.exchange, "binding herald's queues to it")
+            old = self.replaced.get((b.exchange, b.routing_key))
+            if old is not None:  # only now: the key is never routed nowhere
+                channel.queue_unbind(old.queue, old.exchange, routing_key=old.routing_key)
+                if (old.queue, b.queue) not in self._moved:
+                    self._moved.add((old.queue, b.queue))
+                    LOG.info("Failures reach herald through its queue %r; their routing keys "
+                             "are unbound from %r (bound there before [listener] "
+                             "failure_priorities), which herald keeps consuming", b.queue,
+                             old.queue)
         if self._new_queues:  # one line for all: a priority may never be used
             LOG.info("Not created yet by a service's Notifier (herald consumes each as soon "
                      "as one publishes at that priority): %s", ", ".join(self._new_queues))
