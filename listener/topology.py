@@ -38,7 +38,8 @@ a failures queue is bound to its routing key first, and only then is the
 same key unbound from the shared queue, which an earlier herald bound to
 every priority. In between a failure may be routed to both queues; its
 ``message_id`` makes it one row. What the shared queue already holds stays
-there and is consumed as before.
+there and is consumed as before, even when no priority is left bound to it
+(until an operator deletes it: docs/operations.md).
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class Topology:
         self.bindings = list(bindings)
         #: (exchange, routing key) -> the binding of an earlier layout to remove
         self.replaced = {(r.exchange, r.routing_key): r for r in replaced}
+        #: queues of an earlier layout that no binding uses now: consumed if they exist
+        self.leftovers = [q for q in dict.fromkeys(r.queue for r in replaced)
+                          if q not in {b.queue for b in self.bindings}]
         self.queue_arguments = queue_arguments
         self.probe_interval = probe_interval
         self.queues = list(dict.fromkeys(b.queue for b in self.bindings))
@@ -83,7 +87,7 @@ class Topology:
 
     @property
     def complete(self) -> bool:
-        return len(self.consumed) == len(self.queues) and len(self.bound) == len(self.bindings)
+        return self.consumed.issuperset(self.queues) and len(self.bound) == len(self.bindings)
 
     def missing(self) -> str:
         """What is still awaited, for logs: ``2 queue(s), 1 exchange(s)``."""
@@ -103,6 +107,12 @@ class Topology:
                                     and name in self._own else self._exists(channel, kind, name))
             return seen[kind, name]
 
+        for name in self.leftovers:
+            if name not in self.consumed and self._present(channel, name):
+                consume(name)
+                self.consumed.add(name)
+                LOG.info("Consuming %r, which [listener] failure_priorities left without "
+                         "bindings, for what it still holds; delete it once it is empty", name)
         for b in self.bindings:
             if b in self.bound or not exists("queue", b.queue):
                 continue
@@ -164,6 +174,14 @@ class Topology:
             if (kind, name) not in self._missing:
                 self._missing.add((kind, name))
                 self._log_missing(kind, name)
+            return False
+        return True
+
+    @staticmethod
+    def _present(channel: Any, name: str) -> bool:
+        try:
+            channel.queue_declare(name, passive=True)
+        except _ABSENT:
             return False
         return True
 

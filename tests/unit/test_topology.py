@@ -198,3 +198,24 @@ def test_failures_move_to_their_own_queue_bound_before_the_old_key_goes(consumed
     binds = [c for c in broker.calls if c[0] == "unbind"]
     assert binds == [("unbind", "herald", "notifications.error")]
     assert "Failures reach herald through its queue 'herald.failures'" in caplog.text
+
+
+def test_an_old_queue_left_without_bindings_is_still_consumed(consumed):
+    """priorities = error only: every key moves to the failures queue, and
+    what the old queue holds must still be read; a fresh deployment has no
+    such queue, and herald does not create one."""
+    failures = Binding("openstack", "herald.failures", "notifications.error", own=True,
+                       failures=True)
+    old = own("notifications.error")
+    broker = Broker()
+    broker.service_starts("openstack")
+    t = Topology([failures], {}, 1.0, replaced=[old])
+    t.settle(broker, consumed.append)
+    assert consumed == ["herald.failures"] and "herald" not in broker.queues and t.complete
+    broker = Broker()
+    broker.service_starts("openstack")
+    broker.queues["herald"] = {"durable": True, "auto_delete": False, "arguments": {}}
+    consumed.clear()
+    t = Topology([failures], {}, 1.0, replaced=[old])
+    t.settle(broker, consumed.append)
+    assert consumed == ["herald", "herald.failures"] and t.complete
