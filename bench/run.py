@@ -117,7 +117,8 @@ class Bench:
         return rate
 
     def herald(self, name: str, db_url: str, workers: int, intake: str = "kombu",
-               kind: str = "herald", extra: str = "") -> harness.Result:
+               kind: str = "herald", extra: str = "",
+               failure_priorities: str | None = None) -> harness.Result:
         """Median of ``self.repeat`` drains (rate and CPU), maximum peak RSS.
 
         ``kind`` ``services``: the services' own notifications, 1 in 10 a
@@ -128,7 +129,8 @@ class Bench:
                                   shared=kind == "services",
                                   # the pre-filled queue holds every priority: one
                                   # queue ("layouts" measures failures first)
-                                  failure_priorities="" if kind == "services" else None)
+                                  failure_priorities="" if kind == "services"
+                                  else failure_priorities)
         engine = sa.create_engine(db_url)
         runs, ratios = [], []
         for _ in range(self.repeat):
@@ -321,6 +323,9 @@ def main() -> int:
                 services = b.herald("services_mix_pg_1w", b.pg_url, 1, kind="services")
             if "layouts" in chosen:  # issue 25: the same mix, one queue or failures first
                 b.layouts()
+                # herald's own topic at ERROR: one connection, or the failures one
+                b.herald("herald_pg_1w_one_queue", b.pg_url, 1, failure_priorities="")
+                b.herald("herald_pg_1w_failures_first", b.pg_url, 1)
             if "metrics" in chosen:  # the same drain as herald_pg_1w, metrics on
                 if pg1 is None:
                     pg1 = b.herald("herald_pg_1w", b.pg_url, 1)
