@@ -19,9 +19,11 @@ three shapes:
 
 1. idle: failures one every 100 ms, nothing else;
 2. burst: ``--routine`` routine notifications published with raw kombu
-   (an oslo Notifier publishes ~1.3k msg/s) while herald consumes, then
-   ``--failures`` failures right after; the slowest of them, and when the
-   routine queue had nothing left to deliver;
+   (an oslo Notifier publishes ~1.3k msg/s) while herald's worker is paused
+   (so that the whole burst is queued, as when it comes faster than herald
+   reads), then the worker resumed and ``--failures`` failures sent right
+   after; the slowest of them, and when the routine queue had nothing left
+   to deliver (the routine drain rate);
 3. backlog: herald stopped, ``--backlog`` routine notifications queued,
    herald started, and one failure every 500 ms for ``--backlog-seconds``;
    their latencies, and the routine drain rate (``Consuming`` -> queue empty).
@@ -47,6 +49,7 @@ from pathlib import Path
 
 import amqp
 import kombu
+import psutil
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -59,6 +62,7 @@ CAPTURED = ROOT / "tests/samples/captured/cinder-29.0.0-scheduler.create_volume.
 STAMP = traffic.STAMP
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 LAYOUTS = {"before": "failure_priorities =\n", "after": ""}
+PREFETCH = 1000  # herald's rabbit_qos_prefetch_count: delivered to the paused worker
 
 
 def failure_bodies(n: int) -> list[bytes]:
@@ -82,14 +86,24 @@ def routine_bodies(n: int = 2000) -> list[bytes]:
 
 
 def _publish_routine(exchange: str, key: str, n: int) -> None:
+    """Raw py-amqp, no confirms; reconnects when the broker's flow control
+    holds a write too long (a resent notification is one more routine one)."""
     bodies = routine_bodies()
     props = {"content_type": "application/json", "content_encoding": "utf-8",
              "delivery_mode": 2}
-    with kombu.Connection(traffic.AMQP_URL) as conn:
-        raw = conn.connection.channel()
-        for i in range(n):
-            raw.basic_publish(amqp.Message(bodies[i % len(bodies)], **props),
-                              exchange=exchange, routing_key=key)
+    i = 0
+    while i < n:
+        try:
+            with kombu.Connection(traffic.AMQP_URL) as conn:
+                raw = conn.connection.channel()
+                conn.connection.transport.sock.settimeout(None)
+                while i < n:
+                    raw.basic_publish(amqp.Message(bodies[i % len(bodies)], **props),
+                                      exchange=exchange, routing_key=key)
+                    i += 1
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            print(f"routine publisher: {exc!r}; reconnecting at {i}", flush=True)
+            time.sleep(1)
 
 
 def publish_routine(exchange: str, key: str, n: int, processes: int = 2) -> float:
@@ -116,7 +130,7 @@ class Layout:
         self.exchange = f"burst_ex_{token}_{name}"
         self.queue = f"burst_{token}_{name}_herald"
         self.db_url = pg_database(f"herald_burst_{name}")
-        self.engine = sa.create_engine(self.db_url)
+        self.engine = sa.create_engine(self.db_url, pool_pre_ping=True)
         self.log = workdir / f"{name}.log"
         self.conf = workdir / f"{name}.conf"
         self.conf.write_text(textwrap.dedent(f"""\
@@ -184,7 +198,7 @@ class Layout:
     def latencies(self, timeout: float = 900) -> list[float]:
         """publish -> commit of every failure sent so far (ms), once all are stored."""
         end = time.monotonic() + timeout
-        while harness.count_rows(self.engine) < self.sent:
+        while self._rows() < self.sent:
             if time.monotonic() > end:
                 raise RuntimeError(f"{self.name}: failures not all stored")
             time.sleep(0.02)
@@ -194,6 +208,14 @@ class Layout:
             conn.execute(sa.text("DELETE FROM messages"))
         self.sent = 0
         return out
+
+    def _rows(self) -> int:
+        try:
+            return harness.count_rows(self.engine)
+        except sa.exc.OperationalError:  # the machine's PostgreSQL is shared: restarted
+            print(f"[{self.name}] PostgreSQL unreachable; waiting", flush=True)
+            time.sleep(1)
+            return -1
 
     def ready(self) -> int:
         """Routine notifications still to deliver (the routine queue's ready count)."""
@@ -237,8 +259,20 @@ def run_layout(lay: Layout, a: argparse.Namespace) -> dict:
         out["idle"] = summary(lay.latencies())
         print(f"[{lay.name}] idle: {out['idle']}", flush=True)
     if "burst" in a.shapes:
+        # The burst must reach the queue faster than herald reads it, as
+        # the hourly audit does; a publisher on these two shared cores is
+        # not faster than herald, so herald's worker is paused meanwhile
+        # (SIGSTOP: its connections stay open) and resumed right before the
+        # failures are sent.
+        worker = harness.workers_of(psutil.Process(lay.proc.pid), 1)[0]
+        worker.suspend()
+        try:
+            published = publish_routine(lay.exchange, f"{lay.topic}.info", a.routine)
+            while lay.ready() + PREFETCH < a.routine:
+                time.sleep(0.05)
+        finally:
+            worker.resume()
         t0 = time.monotonic()
-        published = publish_routine(lay.exchange, f"{lay.topic}.info", a.routine)
         lay.send_failures(a.failures, 0.01)
         lat = lay.latencies()
         drained = lay.wait_drained() - t0
