@@ -118,7 +118,10 @@ class KombuIntake(intake.Intake):
             if urgent is not None and ready.urgent_due(now):
                 # failures first: read every one that is here, commit them now
                 while ready.urgent_now():
-                    urgent.conn.drain_events(timeout=lanes.READ_TIMEOUT)
+                    try:
+                        urgent.conn.drain_events(timeout=lanes.READ_TIMEOUT)
+                    except TimeoutError:  # a frame's start only: its rest comes later
+                        break
                     if len(urgent.pending) >= batch_size:
                         self._flush(urgent)
                 if urgent.pending:
