@@ -222,6 +222,19 @@ class Layout:
         with kombu.Connection(traffic.AMQP_URL) as conn:
             return conn.channel().queue_declare(self.queue, passive=True).message_count
 
+    def fill(self, n: int) -> float:
+        """Queue ``n`` routine notifications while herald is stopped; seconds.
+        Publishing has no confirms: what a reconnection lost is topped up."""
+        t0 = time.monotonic()
+        have = self.ready()
+        while have < n:
+            publish_routine(self.exchange, f"{self.topic}.info", n - have)
+            last, have = -1, self.ready()
+            while have != last:  # until the broker's count settles
+                time.sleep(1)
+                last, have = have, self.ready()
+        return time.monotonic() - t0
+
     def wait_drained(self, timeout: float = 1800) -> float:
         end = time.monotonic() + timeout
         while self.ready() > 0:
@@ -282,9 +295,7 @@ def run_layout(lay: Layout, a: argparse.Namespace) -> dict:
         print(f"[{lay.name}] burst of {a.routine:,}: {out['burst']}", flush=True)
     lay.stop()
     if "backlog" in a.shapes:
-        queued = publish_routine(lay.exchange, f"{lay.topic}.info", a.backlog)
-        while lay.ready() < a.backlog:
-            time.sleep(0.2)
+        queued = lay.fill(a.backlog)
         print(f"[{lay.name}] {a.backlog:,} queued in {queued:.0f} s; load average {load()}",
               flush=True)
         consuming = lay.start()

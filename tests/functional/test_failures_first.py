@@ -29,13 +29,23 @@ def vhost():
     v.delete()
 
 
-def make_herald(tmp_path, databases, vhost, layout: str) -> HeraldProcess:
-    extra = "[listener]\nfailure_priorities =\n" if layout == "before" else ""
-    h = HeraldProcess(tmp_path / layout, databases("postgresql").url,
-                      transport_url=vhost.transport_url, amqp_url=vhost.amqp_url,
-                      shared_topics=1, extra=textwrap.dedent(extra))
-    h.prepare_database()
-    return h
+@pytest.fixture
+def make_herald(tmp_path, databases, vhost):
+    """herald-listener in the test's vhost; stopped before the vhost goes."""
+    made = []
+
+    def make(layout: str) -> HeraldProcess:
+        extra = "[listener]\nfailure_priorities =\n" if layout == "before" else ""
+        h = HeraldProcess(tmp_path / layout, databases("postgresql").url,
+                          transport_url=vhost.transport_url, amqp_url=vhost.amqp_url,
+                          shared_topics=1, extra=textwrap.dedent(extra))
+        made.append(h)
+        h.prepare_database()
+        return h
+
+    yield make
+    for h in made:
+        h.cleanup()
 
 
 def publish(h: HeraldProcess, key: str, bodies: list[bytes]) -> None:
@@ -64,13 +74,13 @@ def cinder_failure() -> bytes:
 
 @pytest.mark.parametrize("layout", ["after", "before"])
 def test_a_failure_behind_a_routine_backlog_is_stored_before_the_backlog_drains(
-        tmp_path, databases, vhost, layout):
+        make_herald, vhost, layout):
     """``after`` (the default): the failure's row exists while the routine
     backlog published before it still has notifications to deliver.
     ``before`` (``failure_priorities`` empty, one queue): the same failure is
     stored only once the whole backlog ahead of it was delivered -- the
     control that shows the assertion can fail."""
-    h = make_herald(tmp_path, databases, vhost, layout)
+    h = make_herald(layout)
     h.start()  # herald declares and binds its queues
     assert h.stop() == 0
     shared = h.shared_topics[0]
@@ -93,12 +103,12 @@ def test_a_failure_behind_a_routine_backlog_is_stored_before_the_backlog_drains(
     assert h.rows()[0]["event_id"] == "VOLUME_NO_VALID_BACKEND"
 
 
-def test_an_upgrade_from_the_single_queue_loses_nothing(tmp_path, databases, vhost):
+def test_an_upgrade_from_the_single_queue_loses_nothing(make_herald, vhost):
     """A deployment of the layout before: herald's one shared queue bound to
     every priority, holding notifications of every priority while herald is
     stopped for the upgrade. The new herald stores every one of them, and
     its failures reach it through the failures queue only."""
-    h = make_herald(tmp_path, databases, vhost, "after")
+    h = make_herald("after")
     shared = h.shared_topics[0]
     h.declare_exchanges()
     with kombu.Connection(h.amqp_url) as conn:  # what herald before the change declared
