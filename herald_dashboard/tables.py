@@ -28,7 +28,9 @@ RESOURCE_PAGES = {
 }
 LEVELS = (("ERROR", _("Error")), ("WARNING", _("Warning")), ("INFO", _("Info")))
 RESOURCE_TYPES = {"volume": _("Volume"), "snapshot": _("Snapshot"), "backup": _("Backup"),
-                  "instance": _("Instance"), "share": _("Share"), "cluster": _("Cluster")}
+                  "instance": _("Instance"), "share": _("Share"), "cluster": _("Cluster"),
+                  # herald's operator messages (project _operators): a service's queue
+                  "service": _("Service queue")}
 
 
 def resource_url(message: Any) -> str | None:

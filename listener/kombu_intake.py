@@ -28,6 +28,7 @@ LOG = logging.getLogger(__name__)
 
 class KombuIntake(intake.Intake):
     name = "kombu"
+    reports_broker = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,6 +63,8 @@ class KombuIntake(intake.Intake):
             try:
                 for c in conns:
                     c.connect()
+                if self.broker is not None:
+                    self.broker.connected()
                 delay = self.rabbit.retry_interval
                 self._consume(conn, where, urgent)
                 for c in conns:
@@ -74,6 +77,8 @@ class KombuIntake(intake.Intake):
                 # not a crash loop.
                 for c in conns:
                     c.collect()  # the connection is gone: drop it without a handshake
+                if self.broker is not None:
+                    self.broker.lost()
                 if self.stop.is_set():
                     break
                 LOG.error("RabbitMQ connection to %s failed: %s; reconnecting in %.1f s",

@@ -44,17 +44,23 @@ class Herald:
     """herald-listener and herald-api on one configuration."""
 
     def __init__(self, tmp: Path, vhost: VirtualHost, databases: Databases,
-                 exchanges: list[str], shared_topics: list[str]) -> None:
+                 exchanges: list[str], shared_topics: list[str],
+                 watch: str | None = None, extra: str = "") -> None:
+        """``watch``: the ``[watch]`` options, to run the watch of the
+        services' queues (listener.watch); ``extra``: more configuration
+        (the stall watcher's, say)."""
         self.api_port = services.free_port()
         self.base = f"http://127.0.0.1:{self.api_port}"
         self.listener = HeraldProcess(
             tmp / "herald", databases.create("herald", driver="postgresql+psycopg"),
             transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, exchanges=exchanges,
-            topic="user_messages", shared_topics=shared_topics, extra=textwrap.dedent(f"""\
+            topic="user_messages", shared_topics=shared_topics, watch=watch is not None,
+            extra=textwrap.dedent(f"""\
                 [api]
                 auth_strategy = noauth
                 port = {self.api_port}
-                """))
+                """) + ("" if watch is None else "[watch]\n" + textwrap.dedent(watch))
+            + textwrap.dedent(extra))
         self.listener.prepare_database()
         self.api: Service | None = None
 
@@ -96,16 +102,23 @@ def run(*argv: str) -> str:
 def herald(tmp_path, vhost, databases):
     made = []
 
-    def make(exchanges: list[str], shared_topics: list[str]) -> Herald:
+    def make(exchanges: list[str], shared_topics: list[str],
+             watch: str | None = None, extra: str = "") -> Herald:
         if not services.port_open(5432):
             services.unavailable("PostgreSQL on 127.0.0.1:5432")
-        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics)
+        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics, watch, extra)
         made.append(h)
         return h
 
     yield make
     for h in made:
         h.stop()
+
+
+@pytest.fixture(scope="session")
+def keystone_venv():
+    """Keystone 30 (in the Horizon test's virtualenv: one build for both)."""
+    return venvs.HORIZON.ensure()
 
 
 @pytest.fixture(scope="session")

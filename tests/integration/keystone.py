@@ -118,3 +118,22 @@ class Keystone:
             "service_id": service, "interface": "public", "region_id": "RegionOne",
             "url": messages_url}})
         return self.projects
+
+    def service_account(self, name: str, role: str = "admin") -> None:
+        """A user ``name`` (password = name) with ``role`` on project admin:
+        how herald's [service_credentials] account is set up."""
+        admin = self.token("admin", "admin", "admin")
+        role_id = self._call(admin, "GET", f"/roles?name={role}")["roles"][0]["id"]
+        project = self._call(admin, "GET", "/projects?name=admin")["projects"][0]["id"]
+        user = self._call(admin, "POST", "/users", {"user": {
+            "name": name, "domain_id": "default", "password": name}})["user"]["id"]
+        self._call(admin, "PUT", f"/projects/{project}/users/{user}/roles/{role_id}")
+
+    def add_service(self, service_type: str, name: str, url: str) -> None:
+        """A service at a public endpoint of RegionOne."""
+        admin = self.token("admin", "admin", "admin")
+        service = self._call(admin, "POST", "/services", {"service": {
+            "type": service_type, "name": name}})["service"]["id"]
+        self._call(admin, "POST", "/endpoints", {"endpoint": {
+            "service_id": service, "interface": "public", "region_id": "RegionOne",
+            "url": url}})
