@@ -42,13 +42,18 @@ class Result:
 
 def write_conf(path: Path, db_url: str, topic: str, exchange: str, workers: int,
                intake: str, batch_size: int = 500, batch_timeout: float = 0.05,
-               extra: str = "", shared: bool = False) -> Path:
+               extra: str = "", shared: bool = False, shared_queue: str | None = None,
+               priorities: str = "error", failure_priorities: str | None = None) -> Path:
     """``shared``: ``topic`` is a shared topic (the services' own
     notifications), read through herald's own queue -- named as the
-    pre-filled one, ``<topic>.error`` -- as a cloud's ``notifications`` is;
-    otherwise it is herald's own topic."""
-    topics = f"topics =\nshared_topics = {topic}\nshared_queue = {topic}.error" if shared \
+    pre-filled one, ``<topic>.error``, unless ``shared_queue`` names it -- as
+    a cloud's ``notifications`` is; otherwise it is herald's own topic.
+    ``failure_priorities``: ``[listener] failure_priorities`` if not None."""
+    topics = (f"topics =\nshared_topics = {topic}\n"
+              f"shared_queue = {shared_queue or topic + '.error'}") if shared \
         else f"topics = {topic}\nshared_topics ="
+    if failure_priorities is not None:
+        topics += f"\nfailure_priorities = {failure_priorities}"
     path.write_text(extra + textwrap.dedent(f"""\
         [DEFAULT]
         transport_url = rabbit://guest:guest@127.0.0.1:5672/
@@ -59,7 +64,7 @@ def write_conf(path: Path, db_url: str, topic: str, exchange: str, workers: int,
         workers = {workers}
         {{topics}}
         exchanges = {exchange}
-        priorities = error
+        priorities = {priorities}
         batch_size = {batch_size}
         batch_timeout = {batch_timeout}
         [collector]

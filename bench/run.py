@@ -14,6 +14,9 @@
 (d') the services' own notifications (nova's and cinder's, 90 % routine and
     10 % final failures the shipped mapping rules turn into messages) into
     PostgreSQL with 1 worker, paired with a raw consume of the same bodies;
+(d'') "layouts" (issue 25): the same mix routed by priority, as in a cloud,
+    drained with one shared queue (``failure_priorities`` empty, as before)
+    and with failures first, alternately;
 (e) publish->commit latency p50/p99 at a fixed offered load of half the
     1-worker PostgreSQL rate, measured by the database (a bench-only column
     ``committed_at DEFAULT clock_timestamp()``) against the publish time
@@ -51,7 +54,9 @@ TARGETS = {"pg1_ratio_raw": 0.40, "pg2_ratio_raw": 0.55, "ratio_anchor": 2.5,
            # issue 11: every driver near the fast path
            "psycopg2_ratio_raw": 0.50, "mariadb_ratio_raw": 0.50, "sqlite_ratio_raw": 0.55,
            "pg1_ratio_raw_drivers": 0.60, "pg2_ratio_raw_drivers": 0.85, "cpu_vs_pg": 1.5}
-VARIANTS = ("anchor", "sqlite", "pg", "drivers", "services", "metrics", "latency")
+VARIANTS = ("anchor", "sqlite", "pg", "drivers", "services", "metrics", "latency", "layouts")
+#: issue 25: the layout before (one shared queue) against failures first
+LAYOUTS = {"before": "", "after": "error,critical"}
 
 
 def free_port() -> int:
@@ -112,7 +117,8 @@ class Bench:
         return rate
 
     def herald(self, name: str, db_url: str, workers: int, intake: str = "kombu",
-               kind: str = "herald", extra: str = "") -> harness.Result:
+               kind: str = "herald", extra: str = "",
+               failure_priorities: str | None = None) -> harness.Result:
         """Median of ``self.repeat`` drains (rate and CPU), maximum peak RSS.
 
         ``kind`` ``services``: the services' own notifications, 1 in 10 a
@@ -120,7 +126,11 @@ class Bench:
         rows = self.n if kind == "herald" else self.n // 10
         conf = harness.write_conf(self.dir / f"{name}.conf", db_url, self.topic,
                                   self.exchange, workers, intake, extra=extra,
-                                  shared=kind == "services")
+                                  shared=kind == "services",
+                                  # the pre-filled queue holds every priority: one
+                                  # queue ("layouts" measures failures first)
+                                  failure_priorities="" if kind == "services"
+                                  else failure_priorities)
         engine = sa.create_engine(db_url)
         runs, ratios = [], []
         for _ in range(self.repeat):
@@ -148,6 +158,49 @@ class Bench:
               f"{result.cpu_us_per_msg:.0f} us CPU/msg, peak RSS {result.peak_rss_mib} MiB",
               flush=True)
         return result
+
+    def layouts(self) -> dict[str, harness.Result]:
+        """The services' mix routed by priority, as in a cloud, drained with
+        each queue layout in turn (before, after, before...), each drain
+        paired with its raw ceiling. ``after``: failures through their own
+        queue and connection; ``before``: ``failure_priorities`` empty."""
+        rows = self.n // 10 + 1  # the failures, and the sentinel behind the routine ones
+        engine = sa.create_engine(self.pg_url)
+        runs: dict[str, list[harness.Result]] = {name: [] for name in LAYOUTS}
+        ratios: dict[str, list[float]] = {name: [] for name in LAYOUTS}
+        for _ in range(self.repeat):
+            for name, failing in LAYOUTS.items():
+                queue = f"{self.topic}.{name}"
+                conf = harness.write_conf(self.dir / f"layout_{name}.conf", self.pg_url,
+                                          self.topic, self.exchange, 1, "kombu", shared=True,
+                                          shared_queue=queue, priorities="info,error",
+                                          failure_priorities=failing)
+                raw = self.raw_ceiling("services")
+                harness.reset_db(conf, engine)
+                traffic.prefill_routed(self.exchange, self.topic, self.n, queue,
+                                       split=bool(failing))
+                runs[name].append(harness.drain(f"layout_{name}", conf, engine, self.n + 1, 1,
+                                                self.dir / f"layout_{name}.log",
+                                                rows_expected=rows))
+                ratios[name].append(runs[name][-1].rate / raw)
+                print(f"  layout {name}: {runs[name][-1].rate:,.0f} msg/s, "
+                      f"{ratios[name][-1]:.2f}x raw", flush=True)
+        engine.dispose()
+        out = {}
+        for name in LAYOUTS:
+            rs = sorted(runs[name], key=lambda r: r.rate)
+            median = rs[len(rs) // 2]
+            result = harness.Result(
+                f"services_{name}_pg_1w", median.n, median.seconds,
+                statistics.median(r.cpu_us_per_msg for r in rs),
+                [max(col) for col in zip(*(r.peak_rss_mib for r in rs))])
+            result.runs = [round(r.rate) for r in rs]
+            result.ratio_raw = statistics.median(ratios[name])
+            self.results[result.name] = out[name] = result
+        paired = [a / b for a, b in zip(ratios["after"], ratios["before"])]
+        print(f"  failures first / one queue, drain rate, pair by pair: "
+              f"{', '.join(f'{x:.2f}' for x in paired)}", flush=True)
+        return out
 
     def latency(self, rate: float, seconds: float) -> dict[str, float]:
         conf = harness.write_conf(self.dir / "latency.conf", self.pg_url, self.topic,
@@ -192,6 +245,12 @@ class Bench:
         return out
 
     def cleanup(self) -> None:
+        import kombu
+        with kombu.Connection(traffic.AMQP_URL) as conn:
+            channel = conn.channel()
+            for name in LAYOUTS:
+                channel.queue_delete(f"{self.topic}.{name}")
+                channel.queue_delete(f"{self.topic}.{name}.failures")
         traffic.delete(self.exchange, self.topic)
 
 
@@ -262,6 +321,11 @@ def main() -> int:
                     b.herald("herald_sqlite_1w", b.sqlite_url, 1)
             if "services" in chosen:
                 services = b.herald("services_mix_pg_1w", b.pg_url, 1, kind="services")
+            if "layouts" in chosen:  # issue 25: the same mix, one queue or failures first
+                b.layouts()
+                # herald's own topic at ERROR: one connection, or the failures one
+                b.herald("herald_pg_1w_one_queue", b.pg_url, 1, failure_priorities="")
+                b.herald("herald_pg_1w_failures_first", b.pg_url, 1)
             if "metrics" in chosen:  # the same drain as herald_pg_1w, metrics on
                 if pg1 is None:
                     pg1 = b.herald("herald_pg_1w", b.pg_url, 1)

@@ -131,6 +131,46 @@ def _fill(exchange: str, topic: str, n: int, kind: str) -> None:
         time.sleep(0.05)
 
 
+def _fill_routed(exchange: str, topic: str, n: int, queue: str, split: bool) -> None:
+    bodies = [service_body(i).encode() for i in range(n)]
+    with kombu.Connection(AMQP_URL) as conn:
+        channel = conn.channel()
+        channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+        failures = f"{queue}.failures" if split else queue
+        for name, key in ((queue, "info"), (failures, "error")):  # as herald declares them
+            channel.queue_declare(name, durable=True, auto_delete=False)
+            channel.queue_bind(name, exchange, routing_key=f"{topic}.{key}")
+            channel.queue_purge(name)
+        raw = conn.connection.channel()
+        props = {"content_type": "application/json", "content_encoding": "utf-8",
+                 "delivery_mode": 2}
+        for i, b in enumerate(bodies):
+            key = "error" if i % 10 == 9 else "info"  # service_body's failures are ERROR
+            raw.basic_publish(amqp.Message(b, **props), exchange=exchange,
+                              routing_key=f"{topic}.{key}")
+        # last on the routine queue: herald's own payload, which is stored, so
+        # its row says that everything routine before it was handled
+        raw.basic_publish(amqp.Message(body(n).encode(), **props), exchange=exchange,
+                          routing_key=f"{topic}.info")
+        names = {queue, failures}
+        while sum(channel.queue_declare(q, passive=True).message_count for q in names) < n + 1:
+            time.sleep(0.05)
+
+
+def prefill_routed(exchange: str, topic: str, n: int, queue: str, split: bool) -> None:
+    """The services' notifications routed by priority, as they reach herald
+    in a cloud: routine ones on ``<topic>.info``, failures on
+    ``<topic>.error``, into herald's queue ``queue`` (and, ``split``, its
+    failures queue ``<queue>.failures``), then one stored sentinel on the
+    routine key: ``n + 1`` notifications, ``n // 10 + 1`` of them stored."""
+    p = multiprocessing.get_context("spawn").Process(target=_fill_routed,
+                                                     args=(exchange, topic, n, queue, split))
+    p.start()
+    p.join()
+    if p.exitcode != 0:
+        raise RuntimeError("pre-fill failed")
+
+
 def prefill(exchange: str, topic: str, n: int, kind: str = "herald") -> int:
     """Put ``n`` notifications of ``kind`` (``herald``: herald's own payload;
     ``services``: :func:`service_body`) in the queue, untimed; returns the

@@ -75,6 +75,18 @@ OPTS = [
         "of every priority it publishes on, so priorities left out here "
         "accumulate unread messages.",
     ),
+    cfg.ListOpt(
+        "failure_priorities",
+        default=["error", "critical"],
+        help="Priorities that carry failures, read ahead of the others: on "
+        "shared_topics (and with a pool) through herald's own queue "
+        "``<shared_queue>.failures`` (``<pool>.failures``) instead of "
+        "shared_queue, and on every topic through a RabbitMQ connection of "
+        "their own that each worker reads first (kombu intake), so a failure "
+        "never waits behind a backlog of routine notifications. Empty: one "
+        "queue for every priority, as herald had it before (docs/operations.md, "
+        "upgrading).",
+    ),
     cfg.StrOpt(
         "pool",
         help="Consumer pool: listeners with the same pool share one queue "
@@ -129,13 +141,18 @@ class Binding:
 
     ``own``: the queue is herald's own (its shared queue or pool queue),
     which no service declares; otherwise it is a topic queue, which the
-    services' Notifiers declare (listener.topology).
+    services' Notifiers declare (listener.topology). ``failures``: it
+    carries a failure priority, read ahead of the others.
     """
 
     exchange: str
     queue: str
     routing_key: str
     own: bool = False
+    failures: bool = False
+
+
+FAILURES_SUFFIX = ".failures"
 
 
 def bindings(conf: cfg.ConfigOpts) -> list[Binding]:
@@ -147,6 +164,7 @@ def bindings(conf: cfg.ConfigOpts) -> list[Binding]:
     if both:
         raise ConfigurationError(f"[listener] topic(s) {', '.join(both)} are in both topics "
                                  "and shared_topics; a topic is herald's own or shared")
+    failing = set(group.failure_priorities)
     out = []
     for exchange in group.exchanges:
         for topics, queue in ((group.topics, group.pool), (group.shared_topics,
@@ -154,8 +172,20 @@ def bindings(conf: cfg.ConfigOpts) -> list[Binding]:
             for topic in topics:
                 for priority in group.priorities:
                     key = f"{topic}.{priority}"
-                    out.append(Binding(exchange, queue or key, key, own=bool(queue)))
+                    failures = priority in failing
+                    name = (queue + FAILURES_SUFFIX if failures else queue) if queue else key
+                    out.append(Binding(exchange, name, key, own=bool(queue), failures=failures))
     return out
+
+
+def replaced_bindings(conf: cfg.ConfigOpts) -> list[Binding]:
+    """The bindings of herald's own queues that the failures queues replace:
+    the layout before failure_priorities bound every priority to the one
+    shared (or pool) queue. Removed once the failures queue is bound to the
+    same key (listener.topology), so nothing is routed nowhere meanwhile;
+    what that queue already holds is still consumed."""
+    return [Binding(b.exchange, b.queue.removesuffix(FAILURES_SUFFIX), b.routing_key, own=True)
+            for b in bindings(conf) if b.own and b.failures]
 
 
 class Intake(abc.ABC):

@@ -20,7 +20,7 @@ import amqp
 import kombu
 
 from collector.model import Inbound, Outcome
-from listener import intake, rabbit
+from listener import intake, lanes, rabbit
 from listener.topology import Topology
 
 LOG = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ class KombuIntake(intake.Intake):
         #: routing keys of herald's own topics: what arrives with one is never routine
         self.own_keys = frozenset(b.routing_key for b in self.bindings
                                   if b.routing_key.rsplit(".", 1)[0] in self.conf.listener.topics)
+        #: queues read through the urgent lane (listener.lanes)
+        self.failure_queues = frozenset(b.queue for b in self.bindings if b.failures)
+        self._conns: list[kombu.Connection] = []  # kept alive while a batch is held
         # as oslo's rabbit driver: check heartbeats heartbeat_rate times per
         # heartbeat_timeout_threshold (not per frame: that cost ~8 % of a
         # worker); 0 disables heartbeats
@@ -53,20 +56,27 @@ class KombuIntake(intake.Intake):
         while not self.stop.is_set():
             url = self.rabbit.pick(attempt)
             conn, where = self.rabbit.connection(url), self.rabbit.display(url)
+            # failures first: their queues are read through a connection of
+            # their own, whose socket no routine backlog fills
+            urgent = self.rabbit.connection(url) if self.failure_queues else None
+            conns = [c for c in (conn, urgent) if c is not None]
             try:
-                conn.connect()
+                for c in conns:
+                    c.connect()
                 if self.broker is not None:
                     self.broker.connected()
                 delay = self.rabbit.retry_interval
-                self._consume(conn, where)
-                conn.release()  # stopping: close cleanly
+                self._consume(conn, where, urgent)
+                for c in conns:
+                    c.release()  # stopping: close cleanly
             except (*conn.recoverable_connection_errors, *conn.connection_errors,
                     *conn.recoverable_channel_errors, amqp.exceptions.AMQPError,
                     OSError) as exc:
                 # AMQPError includes a refused login or vhost: logged and
                 # retried like an outage (an operator may fix it meanwhile),
                 # not a crash loop.
-                conn.collect()  # the connection is gone: drop it without a handshake
+                for c in conns:
+                    c.collect()  # the connection is gone: drop it without a handshake
                 if self.broker is not None:
                     self.broker.lost()
                 if self.stop.is_set():
@@ -78,29 +88,21 @@ class KombuIntake(intake.Intake):
                     break
                 delay = min(delay + self.rabbit.retry_backoff, self.rabbit.retry_max)
 
-    def _consume(self, conn: kombu.Connection, where: str) -> None:
-        channel = self._channel(conn)
-        declaring = conn.channel()  # refusals close it, never the consuming channel
-        topology = Topology(self.bindings, self.rabbit.queue_arguments, self.probe_interval)
-        pending: list[Inbound] = []
-        tags: list[int] = []
-        first = 0.0
-
-        own_keys = self.own_keys
-
-        def on_message(message: amqp.Message) -> None:
-            nonlocal first
-            if not pending:
-                first = time.monotonic()
-            info = message.delivery_info
-            pending.append(Inbound(body=message.body, redelivered=info["redelivered"],
-                                   own_topic=info["routing_key"] in own_keys))
-            tags.append(message.delivery_tag)
-
-        consumer_tags: list[str] = []
+    def _consume(self, conn: kombu.Connection, where: str,
+                 urgent_conn: kombu.Connection | None = None) -> None:
+        """Consume until stopped. ``urgent_conn``: the connection the
+        failure priorities' queues are read through, ahead of the others
+        (None: every queue on ``conn``)."""
+        routine = lanes.Lane(conn, self._channel(conn), self.own_keys)
+        urgent = (lanes.Lane(urgent_conn, self._channel(urgent_conn), self.own_keys)
+                  if urgent_conn is not None else None)
+        declaring = conn.channel()  # refusals close it, never the consuming channels
+        topology = Topology(self.bindings, self.rabbit.queue_arguments, self.probe_interval,
+                            replaced=intake.replaced_bindings(self.conf))
+        failure_queues = self.failure_queues
 
         def consume(queue: str) -> None:
-            consumer_tags.append(channel.basic_consume(queue=queue, callback=on_message))
+            (urgent if urgent is not None and queue in failure_queues else routine).consume(queue)
 
         topology.settle(declaring, consume)
         # only now: "Consuming" tells operators (and tests) that every queue
@@ -110,23 +112,44 @@ class KombuIntake(intake.Intake):
                  "" if topology.complete else f"; waiting for {topology.missing()} (see above)")
         batch_size, batch_timeout = self.batch_size, self.batch_timeout
         min_wait = min(self.batch_min_wait, batch_timeout)
-        drain, monotonic = conn.drain_events, time.monotonic
+        monotonic = time.monotonic
+        drain = conn.drain_events
+        ready = lanes.Readiness(routine, urgent)
+        self._conns = [lane.conn for lane in ready.lanes]
         next_heartbeat = 0.0
-        next_probe = monotonic() + self.probe_interval
+        now = monotonic()
+        next_probe = now + self.probe_interval
         while not self.stop.is_set():
+            if urgent is not None and ready.urgent_due(now):
+                # failures first: read every one that is here, commit them now
+                while ready.urgent_now():
+                    try:
+                        urgent.conn.drain_events(timeout=lanes.READ_TIMEOUT)
+                    except TimeoutError:  # a frame's start only: its rest comes later
+                        break
+                    if len(urgent.pending) >= batch_size:
+                        self._flush(urgent)
+                if urgent.pending:
+                    self._flush(urgent)
             # Group commit: a batch goes once it is full, or batch_timeout
             # old, or min_wait old with no further delivery ready (a backlog
             # always has one ready, so batches grow exactly when it pays).
             idle = False
+            pending = routine.pending
             if pending:
-                age = monotonic() - first
+                age = monotonic() - routine.first
                 timeout = min_wait - age if age < min_wait else 0.0
             else:
                 timeout = 1.0
             if not topology.complete:
                 timeout = max(0.0, min(timeout, next_probe - monotonic()))
             try:
-                drain(timeout=timeout)
+                if urgent is None or ready.routine_buffered():
+                    drain(timeout=timeout)
+                elif ready.wait(timeout):  # the routine socket has data
+                    drain(timeout=lanes.READ_TIMEOUT)
+                else:
+                    idle = True
             except TimeoutError:
                 idle = True
             now = monotonic()
@@ -134,19 +157,21 @@ class KombuIntake(intake.Intake):
                 topology.settle(declaring, consume)
                 next_probe = now + self.probe_interval
             if self.heartbeat_interval is not None and now >= next_heartbeat:
-                conn.heartbeat_check(rate=self.heartbeat_rate)
+                for lane in ready.lanes:
+                    lane.conn.heartbeat_check(rate=self.heartbeat_rate)
                 next_heartbeat = now + self.heartbeat_interval
-            if pending and (len(pending) >= batch_size or now - first >= batch_timeout
-                            or (idle and now - first >= min_wait)):
-                self._flush(conn, channel, pending, tags)
-        if pending:  # SIGTERM: finish the batch in hand
-            self._flush(conn, channel, pending, tags)
-        for tag in consumer_tags:
-            channel.basic_cancel(tag)
+            if pending and (len(pending) >= batch_size or now - routine.first >= batch_timeout
+                            or (idle and now - routine.first >= min_wait)):
+                self._flush(routine)
+        for lane in ready.lanes:  # SIGTERM: finish the batches in hand
+            if lane.pending:
+                self._flush(lane)
+        for lane in ready.lanes:
+            lane.cancel()
         LOG.info("Stopped consuming; in-flight deliveries go back to their queues")
 
-    def _flush(self, conn: kombu.Connection, channel: Any, pending: list[Inbound],
-               tags: list[int]) -> None:
+    def _flush(self, lane: lanes.Lane) -> None:
+        conn, channel, pending, tags = lane.conn, lane.channel, lane.pending, lane.tags
         batch, batch_tags = pending[:], tags[:]
         pending.clear()  # deliveries read by keepalive start the next batch
         tags.clear()
@@ -168,7 +193,8 @@ class KombuIntake(intake.Intake):
 
     def _handle(self, conn: kombu.Connection, channel: Any, batch: list[Inbound],
                 batch_tags: list[int]) -> None:
-        outcomes = self.pipeline.process(batch, keepalive=lambda: self.keepalive(conn))
+        conns = self._conns or [conn]
+        outcomes = self.pipeline.process(batch, keepalive=lambda: self.keepalive(*conns))
         retry = sum(o is Outcome.RETRY for o in outcomes)
         if not retry:
             channel.basic_ack(batch_tags[-1], multiple=True)
@@ -181,15 +207,17 @@ class KombuIntake(intake.Intake):
                 else:
                     channel.basic_ack(tag)
 
-    def keepalive(self, conn: kombu.Connection) -> None:
-        """While a batch is held: keep reading frames (py-amqp only counts
-        heartbeats on frames it reads) and answer heartbeats."""
-        try:
-            conn.drain_events(timeout=0.05)
-        except TimeoutError:
-            pass
-        if self.heartbeat_interval is not None:
-            conn.heartbeat_check(rate=self.heartbeat_rate)
+    def keepalive(self, *conns: kombu.Connection) -> None:
+        """While a batch is held: keep reading frames on every connection
+        (py-amqp only counts heartbeats on frames it reads) and answer
+        heartbeats."""
+        for conn in conns:
+            try:
+                conn.drain_events(timeout=0.05 / len(conns))
+            except TimeoutError:
+                pass
+            if self.heartbeat_interval is not None:
+                conn.heartbeat_check(rate=self.heartbeat_rate)
 
     def _channel(self, conn: kombu.Connection) -> Any:
         channel = conn.channel()

@@ -31,9 +31,18 @@ when the requests that waited are failed: operators close it with RabbitMQ
 definitions loaded at boot (``herald-manage broker definitions``,
 listener.definitions), never with a declaration by herald.
 
-**herald's own queues** (the shared queue and the pool queue) are declared
-with herald's settings: always durable (they hold user-facing failures across
-a broker restart) and, with ``rabbit_quorum_queue``, quorum queues.
+**herald's own queues** (the shared queue and the pool queue, and their
+``.failures`` queues) are declared with herald's settings: always durable
+(they hold user-facing failures across a broker restart) and, with
+``rabbit_quorum_queue``, quorum queues.
+
+**Moving failures to their own queue** (``[listener] failure_priorities``):
+a failures queue is bound to its routing key first, and only then is the
+same key unbound from the shared queue, which an earlier herald bound to
+every priority. In between a failure may be routed to both queues; its
+``message_id`` makes it one row. What the shared queue already holds stays
+there and is consumed as before, even when no priority is left bound to it
+(until an operator deletes it: docs/operations.md).
 """
 
 from __future__ import annotations
@@ -60,8 +69,13 @@ class Topology:
     """
 
     def __init__(self, bindings: Sequence[Binding], queue_arguments: dict[str, Any],
-                 probe_interval: float) -> None:
+                 probe_interval: float, replaced: Sequence[Binding] = ()) -> None:
         self.bindings = list(bindings)
+        #: (exchange, routing key) -> the binding of an earlier layout to remove
+        self.replaced = {(r.exchange, r.routing_key): r for r in replaced}
+        #: queues of an earlier layout that no binding uses now: consumed if they exist
+        self.leftovers = [q for q in dict.fromkeys(r.queue for r in replaced)
+                          if q not in {b.queue for b in self.bindings}]
         self.queue_arguments = queue_arguments
         self.probe_interval = probe_interval
         self.queues = list(dict.fromkeys(b.queue for b in self.bindings))
@@ -72,10 +86,11 @@ class Topology:
         self._missing: set[tuple[str, str]] = set()  # logged as missing, not yet found
         self._refused: set[str] = set()
         self._new_queues: list[str] = []  # found missing by the settle in progress
+        self._moved: set[tuple[str, str]] = set()  # (old queue, failures queue), logged
 
     @property
     def complete(self) -> bool:
-        return len(self.consumed) == len(self.queues) and len(self.bound) == len(self.bindings)
+        return self.consumed.issuperset(self.queues) and len(self.bound) == len(self.bindings)
 
     def missing(self) -> str:
         """What is still awaited, for logs: ``2 queue(s), 1 exchange(s)``."""
@@ -95,6 +110,12 @@ class Topology:
                                     and name in self._own else self._exists(channel, kind, name))
             return seen[kind, name]
 
+        for name in self.leftovers:
+            if name not in self.consumed and self._present(channel, name):
+                consume(name)
+                self.consumed.add(name)
+                LOG.info("Consuming %r, which [listener] failure_priorities left without "
+                         "bindings, for what it still holds; delete it once it is empty", name)
         for b in self.bindings:
             if b in self.bound or not exists("queue", b.queue):
                 continue
@@ -110,6 +131,15 @@ class Topology:
                 continue
             self.bound.add(b)
             self._found("exchange", b.exchange, "binding herald's queues to it")
+            old = self.replaced.get((b.exchange, b.routing_key))
+            if old is not None:  # only now: the key is never routed nowhere
+                channel.queue_unbind(old.queue, old.exchange, routing_key=old.routing_key)
+                if (old.queue, b.queue) not in self._moved:
+                    self._moved.add((old.queue, b.queue))
+                    LOG.info("Failures reach herald through its queue %r; their routing keys "
+                             "are unbound from %r (bound there before [listener] "
+                             "failure_priorities), which herald keeps consuming", b.queue,
+                             old.queue)
         if self._new_queues:  # one line for all: a priority may never be used
             LOG.info("Not created yet by a service's Notifier (herald consumes each as soon "
                      "as one publishes at that priority): %s", ", ".join(self._new_queues))
@@ -147,6 +177,14 @@ class Topology:
             if (kind, name) not in self._missing:
                 self._missing.add((kind, name))
                 self._log_missing(kind, name)
+            return False
+        return True
+
+    @staticmethod
+    def _present(channel: Any, name: str) -> bool:
+        try:
+            channel.queue_declare(name, passive=True)
+        except _ABSENT:
             return False
         return True
 

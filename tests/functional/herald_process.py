@@ -172,6 +172,7 @@ class HeraldProcess:
                 for topic in self.shared_topics:
                     channel.queue_delete(f"{topic}.{priority}")
             channel.queue_delete(self.shared_queue)
+            channel.queue_delete(f"{self.shared_queue}.failures")  # failures first
             channel.exchange_delete(self.exchange)  # real services' exchanges are kept
         self.engine.dispose()
 

@@ -83,7 +83,8 @@ def restart_and_publish(cluster, node, h) -> str:
 def bound(cluster, node, h) -> bool:
     out = cluster.ctl(node, "list_bindings", "-q", "--no-table-headers", "source_name",
                       "destination_name")
-    return f"{h.exchange}\t{h.shared_queue}" in out
+    # the service's failures go to herald's failures queue (issue 25)
+    return f"{h.exchange}\t{h.shared_queue}.failures\n" in out + "\n"
 
 
 def stored(h) -> set[str]:
@@ -105,7 +106,8 @@ def test_a_notification_right_after_a_broker_restart_reaches_herald(node, herald
     assert doc["exchanges"] == [{"name": h.exchange, "vhost": "/", "type": "topic",
                                  "durable": False, "auto_delete": False, "internal": False,
                                  "arguments": {}}]
-    assert {b["destination"] for b in doc["bindings"]} == {h.shared_queue}
+    assert {b["destination"] for b in doc["bindings"]} == {h.shared_queue,
+                                                           f"{h.shared_queue}.failures"}
 
     # control: without the definitions the first notification is routed to no
     # herald queue (herald is still reconnecting, the exchange is brand new)
@@ -135,7 +137,7 @@ def test_a_notification_right_after_a_broker_restart_reaches_herald(node, herald
     last = restart_and_publish(cluster, n, h)
     assert bound(cluster, n, h)
     ready = cluster.ctl(n, "list_queues", "-q", "--no-table-headers", "name", "messages")
-    assert f"{h.shared_queue}\t1" in ready.splitlines()
+    assert f"{h.shared_queue}.failures\t1" in ready.splitlines()
     h.start(services_first=False)
     services.wait_until(lambda: last in stored(h), 60, "the waiting notification to be stored")
     assert h.stop() == 0

@@ -33,13 +33,17 @@ def test_oslo_defaults_non_durable_exchanges_and_only_heralds_bindings(conf):
     assert doc["vhosts"] == [{"name": "cloud"}]
     assert [(e["name"], e["type"], e["durable"], e["auto_delete"]) for e in doc["exchanges"]] \
         == [("openstack", "topic", False, False), ("nova", "topic", False, False)]
-    assert doc["queues"] == [{"name": "herald", "vhost": "cloud", "durable": True,
-                              "auto_delete": False, "arguments": {}}]
-    # herald's own topics (user_messages.*) go to the services' topic queues: not here
-    assert sorted((b["source"], b["routing_key"]) for b in doc["bindings"]) == [
-        ("nova", "notifications.error"), ("nova", "notifications.info"),
-        ("openstack", "notifications.error"), ("openstack", "notifications.info")]
-    assert {b["destination"] for b in doc["bindings"]} == {"herald"}
+    assert doc["queues"] == [{"name": name, "vhost": "cloud", "durable": True,
+                              "auto_delete": False, "arguments": {}}
+                             for name in ("herald", "herald.failures")]
+    # herald's own topics (user_messages.*) go to the services' topic queues: not here;
+    # failures to herald's failures queue (issue 25), the rest to its shared queue
+    assert sorted((b["source"], b["routing_key"], b["destination"])
+                  for b in doc["bindings"]) == [
+        ("nova", "notifications.error", "herald.failures"),
+        ("nova", "notifications.info", "herald"),
+        ("openstack", "notifications.error", "herald.failures"),
+        ("openstack", "notifications.info", "herald")]
     assert "u:p" not in json.dumps(doc)  # no credentials in a file operators pass around
 
 

@@ -40,6 +40,9 @@ class FakeChannel:
     def queue_bind(self, queue, exchange, routing_key):
         self.log.append(("bind", queue, exchange, routing_key))
 
+    def queue_unbind(self, queue, exchange, routing_key):
+        self.log.append(("unbind", queue, exchange, routing_key))
+
     def basic_consume(self, queue, callback):
         self.callbacks.append(callback)
         return f"ctag-{queue}"
@@ -173,10 +176,13 @@ def test_declarations_never_touch_the_consuming_channel(intake_for):
     intake._consume(conn, "test-broker")
     consuming, declaring = conn.channels
     assert consuming.callbacks and not declaring.callbacks
-    declared = [e for e in conn.log if e[0] in ("exchange", "queue", "bind")]
+    declared = [e for e in conn.log if e[0] in ("exchange", "queue", "bind", "unbind")]
     assert ("exchange", "openstack", True) in declared  # looked up, never declared
-    assert ("queue", "herald-pool", False, None) in declared  # herald's own queue
-    assert ("bind", "herald-pool", "openstack", "user_messages.error") in declared
+    # herald's own queue for failures; the pool queue before loses that key after
+    assert ("queue", "herald-pool.failures", False, None) in declared
+    bind = ("bind", "herald-pool.failures", "openstack", "user_messages.error")
+    unbind = ("unbind", "herald-pool", "openstack", "user_messages.error")
+    assert declared.index(bind) < declared.index(unbind)
     assert ("qos", 0, 1000, False) in conn.log
 
 
@@ -278,3 +284,36 @@ def test_what_arrives_on_herald_own_topic_is_marked(intake_for):
     conn.drain_events = drain
     intake._consume(conn, "test-broker")
     assert seen == [True, False, True]
+
+
+class ScriptedTransport:
+    """What listener.lanes reads of a py-amqp transport: a socket that is
+    never readable, and whether a frame is buffered (the script goes on)."""
+
+    def __init__(self, conn):
+        import socket
+        self.conn = conn
+        self.sock, self._peer = socket.socketpair()
+
+    def _frame_buffered(self):  # "idle" and "stop" steps too: drain_events plays them
+        return bool(self.conn.script)
+
+
+def test_failures_are_committed_before_the_routine_deliveries_read_after_them(intake_for):
+    """Two connections: the failures' one is read and committed first, and
+    acknowledged on its own channel; routine batches carry on after it."""
+    p = RecordingPipeline()
+    intake = intake_for(p, batch_size=3)
+    intake.conf.set_override("priorities", ["info", "error"], group="listener")
+    intake = KombuIntake(intake.conf, p, intake.stop)
+    assert intake.failure_queues == {"user_messages.error"}
+    routine = FakeConnection([1, 2, 3, 4, 5, 6, "stop"], intake.stop)
+    urgent = FakeConnection([100, 101], intake.stop)
+    for c in (routine, urgent):
+        c.connection = type("C", (), {"transport": ScriptedTransport(c)})()
+    intake._consume(routine, "test-broker", urgent)
+    assert p.batches == [2, 3, 3]  # both failures first, then routine batches
+    assert acks(urgent) == [("ack", 101, True)]
+    assert acks(routine) == [("ack", 3, True), ("ack", 6, True)]
+    consumed = [cb for ch in urgent.channels for cb in ch.callbacks]
+    assert len(consumed) == 1 and len(urgent.channels) == 1  # declarations: routine's

@@ -112,9 +112,10 @@ def test_bindings_follow_oslo_naming(mconf):
     mconf.set_override("priorities", ["info", "error"], group="listener")
     b = intake.bindings(mconf)
     assert len(b) == 8
-    assert intake.Binding("cinder", "t2.error", "t2.error") in b
+    assert intake.Binding("cinder", "t2.error", "t2.error", failures=True) in b
+    assert intake.Binding("cinder", "t2.info", "t2.info") in b
     mconf.set_override("pool", "herald-pool", group="listener")
-    assert {x.queue for x in intake.bindings(mconf)} == {"herald-pool"}
+    assert {x.queue for x in intake.bindings(mconf)} == {"herald-pool", "herald-pool.failures"}
     assert {x.routing_key for x in intake.bindings(mconf)} == {
         "t1.info", "t1.error", "t2.info", "t2.error"}
 
@@ -129,8 +130,15 @@ def test_shared_topics_are_read_through_herald_own_queue(mconf):
     mconf.set_override("priorities", ["info", "error"], group="listener")
     b = intake.bindings(mconf)
     shared = [x for x in b if "notifications" in x.routing_key]
-    assert len(shared) == 8 and {x.queue for x in shared} == {"herald"}
-    assert intake.Binding("nova", "herald", "versioned_notifications.error", own=True) in shared
+    assert len(shared) == 8 and {x.queue for x in shared} == {"herald", "herald.failures"}
+    # failures reach herald through a queue of their own, read first
+    assert intake.Binding("nova", "herald.failures", "versioned_notifications.error", own=True,
+                          failures=True) in shared
+    assert intake.Binding("nova", "herald", "versioned_notifications.info", own=True) in shared
+    assert intake.Binding("nova", "herald", "versioned_notifications.error",
+                          own=True) in intake.replaced_bindings(mconf)
+    assert intake.Binding("openstack", "user_messages.error", "user_messages.error",
+                          failures=True) in b
     assert not any(x.queue.startswith("notifications") for x in b)
     # herald's own topic queues are the services' Notifiers' (listener.topology)
     assert intake.Binding("openstack", "user_messages.info", "user_messages.info",
@@ -138,9 +146,16 @@ def test_shared_topics_are_read_through_herald_own_queue(mconf):
     mconf.set_override("pool", "herald-pool", group="listener")
     assert intake.Binding("openstack", "herald-pool", "user_messages.info",
                           own=True) in intake.bindings(mconf)
+    assert intake.Binding("openstack", "herald-pool.failures", "user_messages.error",
+                          own=True, failures=True) in intake.bindings(mconf)
     mconf.set_override("shared_queue", "herald-eu", group="listener")
     assert {x.queue for x in intake.bindings(mconf) if "notifications" in x.routing_key} == {
+        "herald-eu", "herald-eu.failures"}
+    # failure_priorities empty: one queue for every priority, as before
+    mconf.set_override("failure_priorities", [], group="listener")
+    assert {x.queue for x in intake.bindings(mconf) if "notifications" in x.routing_key} == {
         "herald-eu"}
+    assert intake.replaced_bindings(mconf) == []
     mconf.set_override("shared_topics", ["user_messages"], group="listener")
     with pytest.raises(ConfigurationError, match="both topics and shared_topics"):
         intake.bindings(mconf)

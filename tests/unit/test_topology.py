@@ -49,6 +49,12 @@ class Broker:
             raise amqp.exceptions.NotFound("no such queue or exchange")
         self.bindings.add((queue, exchange, routing_key))
 
+    def queue_unbind(self, queue, exchange, routing_key):
+        self.calls.append(("unbind", queue, routing_key))
+        if exchange not in self.exchanges:
+            raise amqp.exceptions.NotFound(f"no exchange '{exchange}'")
+        self.bindings.discard((queue, exchange, routing_key))  # absent: no error, as RabbitMQ
+
     # what a service does
     def service_starts(self, exchange, durable=False):
         self.exchanges[exchange] = {"durable": durable}
@@ -169,3 +175,47 @@ def test_an_exchange_deleted_between_look_and_bind_is_retried(consumed):
     broker.service_starts("openstack")
     t.settle(broker, consumed.append)
     assert t.complete and consumed == ["herald"]  # consumed once, bound now
+
+
+def test_failures_move_to_their_own_queue_bound_before_the_old_key_goes(consumed, caplog):
+    """An upgrade: the shared queue of the layout before holds every
+    priority's key; the failures queue takes the failure keys over, bound
+    first, so no failure is ever routed to no queue of herald's."""
+    caplog.set_level(logging.INFO)
+    broker = Broker()
+    broker.service_starts("openstack")
+    broker.queues["herald"] = {"durable": True, "auto_delete": False, "arguments": {}}
+    for p in ("info", "error"):
+        broker.bindings.add(("herald", "openstack", f"notifications.{p}"))
+    failures = Binding("openstack", "herald.failures", "notifications.error", own=True,
+                       failures=True)
+    t = Topology([own("notifications.info"), failures], {}, 1.0,
+                 replaced=[own("notifications.error")])
+    t.settle(broker, consumed.append)
+    assert broker.bindings == {("herald", "openstack", "notifications.info"),
+                               ("herald.failures", "openstack", "notifications.error")}
+    assert consumed == ["herald", "herald.failures"]  # the old queue is still read
+    binds = [c for c in broker.calls if c[0] == "unbind"]
+    assert binds == [("unbind", "herald", "notifications.error")]
+    assert "Failures reach herald through its queue 'herald.failures'" in caplog.text
+
+
+def test_an_old_queue_left_without_bindings_is_still_consumed(consumed):
+    """priorities = error only: every key moves to the failures queue, and
+    what the old queue holds must still be read; a fresh deployment has no
+    such queue, and herald does not create one."""
+    failures = Binding("openstack", "herald.failures", "notifications.error", own=True,
+                       failures=True)
+    old = own("notifications.error")
+    broker = Broker()
+    broker.service_starts("openstack")
+    t = Topology([failures], {}, 1.0, replaced=[old])
+    t.settle(broker, consumed.append)
+    assert consumed == ["herald.failures"] and "herald" not in broker.queues and t.complete
+    broker = Broker()
+    broker.service_starts("openstack")
+    broker.queues["herald"] = {"durable": True, "auto_delete": False, "arguments": {}}
+    consumed.clear()
+    t = Topology([failures], {}, 1.0, replaced=[old])
+    t.settle(broker, consumed.append)
+    assert consumed == ["herald", "herald.failures"] and t.complete
