@@ -61,9 +61,11 @@ class Router:
     def __call__(self, req: webob.Request) -> webob.Response:
         try:
             version = microversion.parse(req.headers)
+            herald_version = microversion.parse_herald(req.headers)
         except microversion.VersionError as exc:
             return errors.fault(exc.status, str(exc))
         req.environ["herald.version"] = version
+        req.environ["herald.event_model"] = herald_version is not None
         unreadable = _unreadable(req)
         if unreadable:
             return errors.fault(400, unreadable)
@@ -88,7 +90,8 @@ class Router:
             response = result if isinstance(result, webob.Response) else webob.Response(
                 content_type="application/json", charset="utf-8",
                 body=json.dumps(result).encode())
-        response.headers[microversion.HEADER] = f"{microversion.SERVICE} {version}"
+        response.headers[microversion.HEADER] = f"{microversion.SERVICE} {version}" + (
+            "" if herald_version is None else f", {microversion.HERALD_SERVICE} {herald_version}")
         response.headers["Vary"] = microversion.HEADER
         return response
 

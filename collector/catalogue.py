@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import yaml
 from oslo_config import cfg
 
+from collector import resources
 from collector.exceptions import CatalogueError
 from collector.params import Choice, ParamType
 from collector.template import Template, text_problems
@@ -57,8 +58,9 @@ class Entry:
 
     @property
     def resource_type(self) -> str:
-        """The event type's first part: one name per resource kind."""
-        return self.event_type.split(".", 1)[0]
+        """What the services' messages APIs call the resource
+        (``VOLUME``, ``VOLUME_SNAPSHOT``...), from the event type's first part."""
+        return resources.of_event_type(self.event_type)
 
     def describe(self) -> dict[str, object]:
         """The public, JSON-able form (``herald-manage catalogue list``)."""

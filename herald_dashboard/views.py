@@ -15,8 +15,9 @@ from horizon import exceptions, tables, views
 from herald_dashboard import api
 from herald_dashboard import tables as event_tables
 
-#: what users type -> what herald-api stores
-CASE = {"message_level": str.upper, "resource_type": str.lower}
+#: what users type -> what herald-api stores (it reads resource types in
+#: either case, and herald's old names: snapshot for VOLUME_SNAPSHOT)
+CASE = {"message_level": str.upper}
 
 
 class IndexView(tables.PagedTableMixin, tables.DataTableView):
