@@ -31,9 +31,28 @@ CAPACITY_GB = 3
 BACKEND = "nfs1"
 
 
+def keystone_authtoken(keystone_url: str) -> str:
+    """``[keystone_authtoken]`` of a service checking tokens with the
+    bootstrap admin (tests/integration/keystone.py)."""
+    return textwrap.dedent(f"""\
+        [keystone_authtoken]
+        www_authenticate_uri = {keystone_url}
+        auth_url = {keystone_url}
+        auth_type = password
+        username = admin
+        password = admin
+        project_name = admin
+        user_domain_id = default
+        project_domain_id = default
+        interface = public
+        """)
+
+
 class Cinder:
     def __init__(self, venv: ServiceVenv, vhost: VirtualHost, databases: Databases,
-                 tmp: Path) -> None:
+                 tmp: Path, keystone_url: str | None = None) -> None:
+        """``keystone_url``: ``auth_strategy = keystone`` with that Keystone
+        (noauth without)."""
         self.venv, self.vhost = venv, vhost
         self.dir = tmp / "cinder"
         self.etc, self.logs = self.dir / "etc", self.dir / "logs"
@@ -44,7 +63,7 @@ class Cinder:
         self.conf = self.etc / "cinder.conf"
         self.conf.write_text(textwrap.dedent(f"""\
             [DEFAULT]
-            auth_strategy = noauth
+            auth_strategy = {"noauth" if keystone_url is None else "keystone"}
             transport_url = {vhost.transport_url}
             # project IDs such as "demo" (the default only admits hex)
             project_id_regex = [0-9a-zA-Z_\\-]+
@@ -62,7 +81,7 @@ class Cinder:
             lock_path = {self.dir}/locks
             [oslo_messaging_notifications]
             driver = messagingv2
-            """))
+            """) + ("" if keystone_url is None else keystone_authtoken(keystone_url)))
         # found next to cinder.conf (api_paste_config is deprecated)
         shutil.copy(venv.path / "etc" / "cinder" / "api-paste.ini", self.etc)
         self.processes: dict[str, Service] = {}

@@ -20,6 +20,7 @@ from tests import services
 from tests.functional.herald_process import HeraldProcess
 from tests.integration import venvs
 from tests.integration.broker import VirtualHost
+from tests.integration.cinder import keystone_authtoken
 from tests.integration.databases import Databases
 from tests.integration.processes import Service, http_status
 
@@ -44,7 +45,9 @@ class Herald:
     """herald-listener and herald-api on one configuration."""
 
     def __init__(self, tmp: Path, vhost: VirtualHost, databases: Databases,
-                 exchanges: list[str], shared_topics: list[str]) -> None:
+                 exchanges: list[str], shared_topics: list[str],
+                 keystone_url: str | None = None) -> None:
+        """``keystone_url``: herald-api with ``auth_strategy = keystone``."""
         self.api_port = services.free_port()
         self.base = f"http://127.0.0.1:{self.api_port}"
         self.listener = HeraldProcess(
@@ -52,9 +55,9 @@ class Herald:
             transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, exchanges=exchanges,
             topic="user_messages", shared_topics=shared_topics, extra=textwrap.dedent(f"""\
                 [api]
-                auth_strategy = noauth
+                auth_strategy = {"noauth" if keystone_url is None else "keystone"}
                 port = {self.api_port}
-                """))
+                """) + ("" if keystone_url is None else keystone_authtoken(keystone_url)))
         self.listener.prepare_database()
         self.api: Service | None = None
 
@@ -96,10 +99,11 @@ def run(*argv: str) -> str:
 def herald(tmp_path, vhost, databases):
     made = []
 
-    def make(exchanges: list[str], shared_topics: list[str]) -> Herald:
+    def make(exchanges: list[str], shared_topics: list[str],
+             keystone_url: str | None = None) -> Herald:
         if not services.port_open(5432):
             services.unavailable("PostgreSQL on 127.0.0.1:5432")
-        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics)
+        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics, keystone_url)
         made.append(h)
         return h
 

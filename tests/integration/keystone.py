@@ -111,10 +111,14 @@ class Keystone:
                 "default_project_id": project}})["user"]["id"]
             self._call(admin, "PUT", f"/projects/{project}/users/{user}/roles/{member}")
             self.projects[name] = project
+        self.register("user-messages", "herald", messages_url)
+        return self.projects
+
+    def register(self, service_type: str, name: str, url: str) -> None:
+        """A service and its public endpoint in the catalog."""
+        admin = self.token("admin", "admin", "admin")
         service = self._call(admin, "POST", "/services", {"service": {
-            "type": "user-messages", "name": "herald",
-            "description": "User messages (herald)"}})["service"]["id"]
+            "type": service_type, "name": name}})["service"]["id"]
         self._call(admin, "POST", "/endpoints", {"endpoint": {
             "service_id": service, "interface": "public", "region_id": "RegionOne",
-            "url": messages_url}})
-        return self.projects
+            "url": url}})
