@@ -12,7 +12,9 @@ haproxy (docs/integration.md). The catalog holds:
 - ``user-messages``: herald-api (herald's own service type, for the plugin).
 
 ``tempest run --regex tempest.api.volume.admin.test_user_messages`` runs
-against the first two; both runs must pass both tests.
+against the first two; both runs must pass both tests. herald's own plugin
+(herald_tempest_plugin) then runs with volumes created in Cinder and
+messages read from ``user-messages``.
 """
 
 from __future__ import annotations
@@ -110,3 +112,17 @@ def test_tempests_user_messages_tests_pass_against_herald_api(cloud, tempest):
     assert len(rows) == 2 and {r["resource_type"] for r in rows} == {"VOLUME"}
     assert {r["event_id"] for r in rows} == {"VOLUME_NO_VALID_BACKEND"}
     assert all(r["request_id"].startswith("req-") for r in rows)
+
+
+def test_heralds_tempest_plugin(cloud, tempest):
+    """The plugin's tests, installed as an operator installs them; nova is
+    not in this cloud, so its boot test is skipped (and named as such)."""
+    tempest.install_plugin()
+    run = tempest.run("herald_tempest_plugin", "volumev3", herald=True, extra="""\
+        [herald]
+        message_timeout = 60
+        """)
+    print(f"herald_tempest_plugin: {summary(run)}")
+    assert (run["Passed"], run["Failed"], run["Skipped"]) == (4, 0, 1), (
+        run["output"][-8000:] + cloud.herald.api.log()[-3000:])
+    assert "InstanceMessagesTest) ... SKIPPED: nova is not available" in run["output"]
