@@ -33,7 +33,8 @@ class Tempest:
              "-e", str(REPO)], capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stdout + result.stderr
 
-    def conf(self, workspace: Path, catalog_type: str, herald: bool, extra: str = "") -> Path:
+    def conf(self, workspace: Path, catalog_type: str, herald: bool, nova: bool,
+             extra: str = "") -> Path:
         (workspace / "etc").mkdir(parents=True)
         (workspace / "logs").mkdir()
         path = workspace / "etc" / "tempest.conf"
@@ -56,7 +57,7 @@ class Tempest:
             region = RegionOne
             [service_available]
             cinder = true
-            nova = false
+            nova = {str(nova).lower()}
             glance = false
             neutron = false
             swift = false
@@ -72,13 +73,13 @@ class Tempest:
             """) + textwrap.dedent(extra))
         return path
 
-    def run(self, regex: str, catalog_type: str, herald: bool = False, extra: str = ""
-            ) -> dict[str, int | str]:
+    def run(self, regex: str, catalog_type: str, herald: bool = False, nova: bool = False,
+            extra: str = "") -> dict[str, int | str]:
         """``tempest run --regex``: {"Passed": n, "Failed": n, "Skipped": n,
         "output": text}. ``herald``: ``[service_available] herald`` (the plugin's)."""
         self.runs += 1
         workspace = self.tmp / f"tempest-{self.runs}"
-        conf = self.conf(workspace, catalog_type, herald, extra)
+        conf = self.conf(workspace, catalog_type, herald, nova, extra)
         result = subprocess.run(
             [self.venv.bin("tempest"), "run", "--config-file", str(conf), "--regex", regex],
             cwd=workspace, capture_output=True, text=True, timeout=1800)

@@ -28,7 +28,9 @@ from tests.integration.cinder import Cinder
 from tests.integration.conftest import Herald
 from tests.integration.databases import Databases
 from tests.integration.keystone import Keystone
+from tests.integration.nova import Nova
 from tests.integration.router import Router
+from tests.integration.standins import IMAGE_ID
 from tests.integration.tempest import Tempest
 
 pytestmark = [pytest.mark.integration, pytest.mark.rabbit, pytest.mark.postgresql,
@@ -47,7 +49,8 @@ class Cloud:
 
     def start(self) -> Cloud:
         self.keystone = Keystone(venvs.HORIZON.ensure(), self.tmp).start()
-        self.herald = Herald(self.tmp, self.vhost, self.databases, ["openstack"],
+        # nova's exchange too: the plugin's boot (nova starts later, for it only)
+        self.herald = Herald(self.tmp, self.vhost, self.databases, ["openstack", "nova"],
                              ["notifications"], keystone_url=self.keystone.url)
         self.keystone.provision(f"{self.herald.base}/v3/$(project_id)s")
         self.herald.start()
@@ -82,6 +85,22 @@ def tempest(cloud, tmp_path_factory):
                    cloud.keystone.url)
 
 
+@pytest.fixture(scope="module")
+def nova(cloud, tmp_path_factory):
+    """nova 34 and placement with keystone auth in the same cloud (no compute
+    host: every boot fails at the scheduler), for the plugin's boot test."""
+    n = Nova(venvs.NOVA.ensure(), cloud.vhost, cloud.databases,
+             tmp_path_factory.mktemp("nova"), "unversioned", keystone_url=cloud.keystone.url)
+    try:
+        n.start()
+        cloud.keystone.register("compute", "nova", f"{n.base}/v2.1")
+        # nova's exchange exists now: herald binds its queue to it before a boot
+        cloud.herald.listener.wait_log("The exchange 'nova' exists now", timeout=120)
+        yield n
+    finally:
+        n.stop()
+
+
 def summary(run: dict) -> str:
     return f"{run['Passed']} passed, {run['Failed']} failed, {run['Skipped']} skipped"
 
@@ -114,15 +133,21 @@ def test_tempests_user_messages_tests_pass_against_herald_api(cloud, tempest):
     assert all(r["request_id"].startswith("req-") for r in rows)
 
 
-def test_heralds_tempest_plugin(cloud, tempest):
-    """The plugin's tests, installed as an operator installs them; nova is
-    not in this cloud, so its boot test is skipped (and named as such)."""
+def test_heralds_tempest_plugin(cloud, nova, tempest):
+    """The plugin's tests, installed as an operator installs them, with
+    volumes in Cinder, servers in nova and messages from user-messages."""
     tempest.install_plugin()
-    run = tempest.run("herald_tempest_plugin", "volumev3", herald=True, extra="""\
+    run = tempest.run("herald_tempest_plugin", "volumev3", herald=True, nova=True, extra=f"""\
         [herald]
         message_timeout = 60
+        [compute]
+        image_ref = {IMAGE_ID}
+        image_ref_alt = {IMAGE_ID}
+        min_microversion = 2.1
+        max_microversion = latest
+        build_timeout = 60
         """)
     print(f"herald_tempest_plugin: {summary(run)}")
-    assert (run["Passed"], run["Failed"], run["Skipped"]) == (4, 0, 1), (
-        run["output"][-8000:] + cloud.herald.api.log()[-3000:])
-    assert "InstanceMessagesTest) ... SKIPPED: nova is not available" in run["output"]
+    assert (run["Passed"], run["Failed"], run["Skipped"]) == (5, 0, 0), (
+        run["output"][-8000:] + cloud.herald.api.log()[-3000:] + nova.logs_text()[-4000:])
+    assert "test_boot_no_host_can_take" in run["output"]
