@@ -17,6 +17,13 @@ if ! up 3306; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
   wait_port 3306 MariaDB || exit 1
 fi
+# tests/functional/test_galera.py runs a Galera cluster of its own from
+# these: galera-4 (the provider), rsync and ss (rsync state transfers)
+if [ ! -e /usr/lib/galera/libgalera_smm.so ] || ! command -v rsync >/dev/null \
+    || ! command -v ss >/dev/null; then
+  echo "installing galera-4, rsync and iproute2"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq galera-4 rsync iproute2
+fi
 if ! up 5672; then
   echo "starting RabbitMQ"
   rabbitmq-server -detached

@@ -19,8 +19,9 @@ from oslo_config import cfg
 from oslo_middleware import cors, healthcheck, http_proxy_to_wsgi, request_id, sizelimit
 
 import storage
-from api import auth, errors, messages, microversion, policy
+from api import auth, errors, language, messages, microversion, policy, status
 from api.errors import APIError
+from collector import rendering
 from collector.exceptions import StorageUnavailable
 
 LOG = logging.getLogger(__name__)
@@ -31,14 +32,15 @@ OPTS = [
     cfg.PortOpt("port", default=8787, help="Port herald-api listens on (development server)."),
 ]
 MESSAGE = "{message_id:[^/]+}"
-PROJECT = "{project_id:(?!messages$)[^/]+}"
+PROJECT = "{project_id:(?!messages$|messaging-status$)[^/]+}"
 
 
 def _mapper() -> routes.Mapper:
     m = routes.Mapper()
 
-    def route(path: str, action: str, method: str) -> None:
-        m.connect(path, action=action, conditions={"method": [method]})
+    def route(path: str, action: str, method: str, controller: str = "messages") -> None:
+        m.connect(path, action=action, controller=controller,
+                  conditions={"method": [method]})
 
     for path in ("/", "/v3", "/v3/", f"/v3/{PROJECT}", f"/v3/{PROJECT}/"):
         route(path, "versions", "GET")
@@ -47,15 +49,18 @@ def _mapper() -> routes.Mapper:
         route(f"{prefix}/messages/{MESSAGE}", "show", "GET")
         route(f"{prefix}/messages/{MESSAGE}", "delete", "DELETE")
     route(f"/v3/{PROJECT}/resources/{{resource_uuid}}/progress", "progress", "GET")
+    # herald's extension: is the cloud's messaging service (the broker) down?
+    route(f"/v3/{PROJECT}/messaging-status", "show", "GET", controller="status")
     return m
 
 
 class Router:
     """Finds the action, applies the microversion, turns errors into faults."""
 
-    def __init__(self, controller: messages.Messages) -> None:
-        self.controller = controller
+    def __init__(self, controllers: dict[str, Any]) -> None:
+        self.controllers = controllers
         self.mapper = _mapper()
+        self.languages = language.Negotiator(controllers["messages"].texts.current.languages)
 
     @webob.dec.wsgify
     def __call__(self, req: webob.Request) -> webob.Response:
@@ -66,6 +71,8 @@ class Router:
             return errors.fault(exc.status, str(exc))
         req.environ["herald.version"] = version
         req.environ["herald.event_model"] = herald_version is not None
+        locale = self.languages.negotiate(req.headers.get(language.HEADER))
+        req.environ["herald.locale"] = locale
         unreadable = _unreadable(req)
         if unreadable:
             return errors.fault(400, unreadable)
@@ -76,7 +83,8 @@ class Router:
             return errors.fault(404, f"no resource at {req.path_info}")
         args = {k: v for k, v in match.items() if k not in ("action", "controller")}
         try:
-            result = getattr(self.controller, match["action"])(req, **args)
+            controller = self.controllers[match["controller"]]
+            result = getattr(controller, match["action"])(req, **args)
         except APIError as exc:
             response = errors.fault(exc.status, exc.message)
         except StorageUnavailable as exc:  # down, or a schema herald-manage must upgrade
@@ -92,7 +100,8 @@ class Router:
                 body=json.dumps(result).encode())
         response.headers[microversion.HEADER] = f"{microversion.SERVICE} {version}" + (
             "" if herald_version is None else f", {microversion.HERALD_SERVICE} {herald_version}")
-        response.headers["Vary"] = microversion.HEADER
+        response.headers["Vary"] = f"{microversion.HEADER}, {language.HEADER}"
+        response.headers["Content-Language"] = language.content_language(locale)
         return response
 
 
@@ -125,10 +134,15 @@ class _Mount:
         return self.app(environ, start_response)
 
 
-def build(conf: cfg.ConfigOpts, store: storage.Connection | None = None) -> WSGIApp:
-    """The whole stack, outermost last."""
+def build(conf: cfg.ConfigOpts, store: storage.Connection | None = None,
+          texts: rendering.Texts | None = None) -> WSGIApp:
+    """The whole stack, outermost last. ``texts``: the catalogue and its
+    translations (the caller keeps it to reload them on SIGHUP)."""
     store = store if store is not None else storage.get_connection(conf)
-    app: WSGIApp = Router(messages.Messages(conf, store, policy.enforcer(conf)))
+    texts = texts if texts is not None else rendering.Texts(conf)
+    enforcer = policy.enforcer(conf)
+    app: WSGIApp = Router({"messages": messages.Messages(conf, store, enforcer, texts),
+                           "status": status.MessagingStatus(conf, store, enforcer=enforcer)})
     app = auth.wrap(app, conf)
     app = sizelimit.RequestBodySizeLimiter(app, conf)
     app = cors.CORS(app, conf)

@@ -6,6 +6,12 @@ project (3.67) use the caller's. An administrator may name another
 project (``project_id``) or every project (``all_tenants``); for anyone
 else ``all_tenants`` changes nothing. A message of another project is a
 404, exactly like one that does not exist.
+
+The reserved project ``_operators`` holds herald's own operator messages
+(services that stopped consuming: they name hosts and queues). Only
+administrators read it, by naming it (``project_id=_operators``) or with
+``all_tenants``; anyone else gets a 403, even a token scoped to a project
+of that name.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from oslo_policy import policy as oslo_policy
 
 from api import microversion, policy, query, views
 from api.errors import APIError
+from collector.catalogue import OPERATORS_PROJECT
+from collector.rendering import Texts
 from storage.base import Connection, InvalidMarker
 
 OPTS = [
@@ -30,8 +38,9 @@ OPTS = [
 
 class Messages:
     def __init__(self, conf: cfg.ConfigOpts, store: Connection,
-                 enforcer: oslo_policy.Enforcer) -> None:
+                 enforcer: oslo_policy.Enforcer, texts: Texts) -> None:
         self.store = store
+        self.texts = texts
         self.enforcer = enforcer
         self.max_limit = conf.api.max_limit
         self.default_limit = conf.api.default_limit
@@ -57,9 +66,15 @@ class Messages:
             project_id = caller
         if not project_id:
             raise APIError(403, "the caller has no project")
-        if project_id != caller and not self._is_admin(policy.creds(req.environ)):
+        if (project_id != caller or project_id == OPERATORS_PROJECT) and not self._is_admin(
+                policy.creds(req.environ)):
             raise APIError(403, "the project in the URL is not the caller's")
         return project_id
+
+    def _text(self, req: webob.Request) -> Any:
+        """``row -> text`` in the request's language (from the catalogue as
+        it is now: a SIGHUP's rewording applies to stored messages too)."""
+        return self.texts.current.for_locale(req.environ.get("herald.locale", "en"))
 
     # -- routes -------------------------------------------------------------------
     def index(self, req: webob.Request, project_id: str | None = None) -> dict[str, Any]:
@@ -81,7 +96,7 @@ class Messages:
             raise APIError(400, f"marker {q.marker!r} is not a message of this project") from None
         # before 3.5 a marker is not read: a next link would repeat the page
         return views.message_list(req, rows, q.limit if version.at_least(microversion.QUERY)
-                                  else None)
+                                  else None, self._text(req))
 
     def _find(self, req: webob.Request, scope: str, message_id: str, rule: str
               ) -> dict[str, Any]:
@@ -99,7 +114,8 @@ class Messages:
         # only "message", as Cinder (openstacksdk, whose Message resource reads
         # "messages", gets from herald what it gets from Cinder: the id it had)
         return {"message": views.message(req, self._find(req, scope, message_id,
-                                                         "message:get"))}
+                                                         "message:get"),
+                                         text=self._text(req))}
 
     def delete(self, req: webob.Request, message_id: str, project_id: str | None = None
                ) -> webob.Response:
@@ -120,11 +136,12 @@ class Messages:
         steps = self.store.list_steps(scope, resource_uuid)
         if not steps:
             raise APIError(404, f"no provisioning steps for {resource_uuid}")
+        text = self._text(req)
         events = self.store.list_messages(scope, step_id=steps[-1]["id"], limit=self.max_limit,
                                           newest_first=False)
         return {"progress": {"resource_uuid": resource_uuid,
                              "steps": [views.step(s) for s in steps],
-                             "events": [views.message(req, e) for e in events]}}
+                             "events": [views.message(req, e, text=text) for e in events]}}
 
     def versions(self, req: webob.Request, project_id: str | None = None) -> dict[str, Any]:
         return views.versions(req)

@@ -40,6 +40,11 @@ RULES = [
         description="Show the provisioning steps of a resource.",
         operations=[{"method": "GET",
                      "path": "/v3/{project_id}/resources/{resource_uuid}/progress"}]),
+    policy.DocumentedRuleDefault(
+        name="messaging_status:get", check_str=f"({PROJECT_READER}) or rule:admin_api",
+        description="Whether the cloud's messaging service is unavailable (herald's "
+        "extension; names no host).",
+        operations=[{"method": "GET", "path": "/v3/{project_id}/messaging-status"}]),
 ]
 
 

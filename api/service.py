@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socketserver
 import sys
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from oslo_config import cfg
 
 import listener.cmd  # noqa: F401 - herald's own process: the threading backend
 from api import app
+from collector import rendering
 from collector.exceptions import ConfigurationError
 from listener import config
 
@@ -52,13 +54,22 @@ class _QuietHandler(simple_server.WSGIRequestHandler):
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         conf = make_conf(argv)
-        application = app.build(conf)
+        texts = rendering.Texts(conf)
+        application = app.build(conf, texts=texts)
     except ConfigurationError as exc:
         print(f"herald-api: {exc}", file=sys.stderr)
         return 1
     server = simple_server.make_server(conf.api.host, conf.api.port, application,
                                        server_class=_ThreadingServer,
                                        handler_class=_QuietHandler)
+
+    def reload(signum: int, frame: Any) -> None:
+        """SIGHUP: the catalogue's overrides and translations read again (a
+        WSGI server such as uwsgi reloads its workers, which read them anew)."""
+        conf.reload_config_files()
+        texts.reload()
+
+    signal.signal(signal.SIGHUP, reload)
     LOG.info("herald-api serving on http://%s:%d/", conf.api.host, server.server_port)
     try:
         server.serve_forever()

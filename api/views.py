@@ -14,6 +14,7 @@ the session or the claim.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,18 +36,22 @@ def _links(base: str, project_id: str, message_id: str) -> list[dict[str, str]]:
             {"href": f"{base}/{project_id}/messages/{message_id}", "rel": "bookmark"}]
 
 
-def message(req: webob.Request, row: dict[str, Any], base: str | None = None
-            ) -> dict[str, Any]:
+Text = Callable[[Mapping[str, Any]], str]
+
+
+def message(req: webob.Request, row: dict[str, Any], base: str | None = None,
+            text: Text | None = None) -> dict[str, Any]:
     """``base``: ``req.application_url`` (the host and the path the API is
-    mounted at), when the caller has it already."""
+    mounted at), when the caller has it already; ``text``: the row's text
+    in the request's language (collector.rendering), else the stored one."""
     base = req.application_url if base is None else base
-    # None only in a row an older herald-listener wrote after migration 0008
+    # None only in a row an older herald-listener wrote after migration 0013
     # filled the others: derived from the row's id then, the same every time
     request_id = row["request_id"] or resources.derived_request_id(row["id"])
     out = {
         "id": row["id"],
         "event_id": row["event_id"],
-        "user_message": row["user_message"],
+        "user_message": row["user_message"] if text is None else text(row),
         "message_level": row["message_level"],
         "created_at": _time(row["created_at"]),
         "guaranteed_until": _time(row["expires_at"]),
@@ -64,13 +69,13 @@ def message(req: webob.Request, row: dict[str, Any], base: str | None = None
     return out
 
 
-def message_list(req: webob.Request, rows: list[dict[str, Any]], limit: int | None
-                 ) -> dict[str, Any]:
+def message_list(req: webob.Request, rows: list[dict[str, Any]], limit: int | None,
+                 text: Text | None = None) -> dict[str, Any]:
     """``messages_links`` (an absolute href, as openstacksdk follows it as
     given) when the page is full: the next page starts after its last id.
     No links when ``limit`` is None (pages cannot be asked for)."""
     base = req.application_url
-    body: dict[str, Any] = {"messages": [message(req, r, base) for r in rows]}
+    body: dict[str, Any] = {"messages": [message(req, r, base, text) for r in rows]}
     if rows and limit and len(rows) >= limit:
         params = [(k, v) for k, v in req.GET.items() if k not in ("marker", "offset")]
         params += [("marker", rows[-1]["id"])]

@@ -23,7 +23,12 @@
     (what the database itself takes), and the version document through the
     same gunicorn (the HTTP stack and client without the database);
 (e) requests/s with 2 workers: 4 client processes for 10 s, first pages of
-    random projects, no drain.
+    random projects, no drain;
+(f) with ``--languages`` only (issue 24), no drains: a 1,000-message list
+    page built in process (views, rendering when read, JSON) in en and ja
+    and with the stored text, and herald-api's latencies with
+    ``Accept-Language: en`` and ``ja`` in turn (first page, 50 deep, one
+    message, and the 1,000-message page).
 
 The client of (c) runs at niceness 10: it stands for users on other
 machines and must not take the CPU from the drain it is measured against
@@ -67,25 +72,26 @@ DB = "herald_api_bench"
 KINDS = ("first", "deep", "show")
 
 
-def database(reload: bool, rows: int, projects: int) -> str:
-    """The URL of herald_api_bench holding ``rows`` rows (made if needed)."""
+def database(reload: bool, rows: int, projects: int, name: str = DB) -> str:
+    """The URL of ``name`` holding ``rows`` rows (made if needed), each with
+    its parameters (herald-api renders them when read)."""
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    url = sa.make_url(PG_ADMIN).set(database=DB).render_as_string(hide_password=False)
+    url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                              {"d": DB}).first()
+                              {"d": name}).first()
     if exists and not reload:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
             have = conn.execute(sa.text("SELECT count(*) FROM messages WHERE message_id "
-                                        "LIKE 'bench-%'")).scalar()
+                                        "LIKE 'bench-%' AND params IS NOT NULL")).scalar()
         engine.dispose()
         if have == rows:
-            print(f"  reusing {DB}: {have:,} rows", flush=True)
+            print(f"  reusing {name}: {have:,} rows", flush=True)
             return url
     with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB}"))
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
     admin.dispose()
     conf = harness.write_conf(Path(tempfile.mkdtemp()) / "load.conf", url, "x", "x", 1, "kombu")
     subprocess.run([sys.executable, "-m", "listener.cmd.manage", "--config-file", str(conf),
@@ -97,7 +103,7 @@ def database(reload: bool, rows: int, projects: int) -> str:
         conn.execute(textwrap.dedent("""\
             INSERT INTO messages (id, message_id, project_id, user_id, request_id, event_id,
                 resource_type, resource_uuid, message_level, user_message, publisher_id,
-                created_at, expires_at, event_type, category, count, last_seen_at)
+                created_at, expires_at, event_type, category, count, last_seen_at, params)
             SELECT md5(g::text || 'id')::uuid::text, 'bench-' || g,
                    'proj-' || lpad((g %% %(p)s)::text, 4, '0'), 'u', 'req-' || g,
                    'VOLUME_DELETE_FAILED', 'VOLUME', md5(g::text)::uuid::text, 'ERROR',
@@ -107,7 +113,9 @@ def database(reload: bool, rows: int, projects: int) -> str:
                    (now() AT TIME ZONE 'UTC') - make_interval(secs => 120 + g / %(p)s),
                    (now() AT TIME ZONE 'UTC') + interval '30 days',
                    'volume.delete.failed', 'action', 1,
-                   (now() AT TIME ZONE 'UTC') - make_interval(secs => 120 + g / %(p)s)
+                   (now() AT TIME ZONE 'UTC') - make_interval(secs => 120 + g / %(p)s),
+                   '{"reason": "has_snapshots", "volume_id": "'
+                       || md5(g::text)::uuid::text || '"}'
             FROM generate_series(1, %(n)s) AS g"""), {"p": projects, "n": rows})
         conn.execute("VACUUM ANALYZE messages")
     print(f"  loaded {rows:,} rows across {projects:,} projects in "
@@ -166,12 +174,14 @@ class API:
         self.log.close()
 
 
-def get(port: int, path: str, project: str = "proj-0042") -> tuple[int, bytes]:
+def get(port: int, path: str, project: str = "proj-0042", language: str | None = None
+        ) -> tuple[int, bytes]:
     """One request on a new connection, as little client work as possible
     (the client shares the two cores with what it measures)."""
+    accept = f"\r\nAccept-Language: {language}" if language else ""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: bench:{project}"
-                  "\r\nConnection: close\r\n\r\n".encode())
+                  f"{accept}\r\nConnection: close\r\n\r\n".encode())
         chunks = []
         while chunk := s.recv(65536):
             chunks.append(chunk)
@@ -209,9 +219,10 @@ class Paths:
         return control
 
 
-def timed(port: int, path: str, project: str, want: int | None) -> float:
+def timed(port: int, path: str, project: str, want: int | None,
+          language: str | None = None) -> float:
     t0 = time.perf_counter()
-    status, body = get(port, path, project)
+    status, body = get(port, path, project, language)
     elapsed = (time.perf_counter() - t0) * 1000.0
     if status != 200:
         raise RuntimeError(f"{path}: HTTP {status} {body[:200]!r}")
@@ -353,6 +364,108 @@ class Drains:
         self.engine.dispose()
 
 
+def _ms(values: list[float]) -> dict[str, float]:
+    v = sorted(values)
+    return {"p50_ms": round(statistics.median(v), 2),
+            "p99_ms": round(v[int(0.99 * (len(v) - 1))], 2), "max_ms": round(v[-1], 2)}
+
+
+def render_cost(url: str, project: str, languages: tuple[str, ...], repeat: int
+                ) -> dict[str, dict[str, float]]:
+    """A 1,000-message list page built as herald-api builds it (views and
+    the renderer, then JSON), per language, and with the stored text (what
+    herald-api did before it rendered when read): the variants in turn,
+    ``repeat`` times, so that the machine's drift favours none."""
+    import webob
+    from oslo_config import cfg
+
+    from api import views
+    from collector import rendering
+    from listener import opts
+    from storage import get_connection
+    conf = cfg.ConfigOpts()
+    opts.register_opts(conf)
+    conf([], project="herald", default_config_files=[], default_config_dirs=[])
+    store = get_connection(conf, url)
+    rows = store.list_messages(project, limit=1000)
+    store.close()
+    if len(rows) != 1000 or any(r["params"] is None for r in rows):
+        raise RuntimeError(f"{project}: not 1,000 rows with parameters")
+    renderer = rendering.load(conf)
+    variants = {"stored text": None, **{lang: renderer.for_locale(lang) for lang in languages}}
+    req = webob.Request.blank(f"/v3/{project}/messages?limit=1000")
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    alone: dict[str, list[float]] = {k: [] for k in languages}  # the texts only
+    for _ in range(repeat):
+        for name, text in variants.items():
+            t0 = time.perf_counter()
+            json.dumps(views.message_list(req, rows, 1000, text))
+            samples[name].append((time.perf_counter() - t0) * 1000.0)
+            if text is not None:
+                t0 = time.perf_counter()
+                for row in rows:
+                    text(row)
+                alone[name].append((time.perf_counter() - t0) * 1000.0)
+    out = {k: _ms(v) for k, v in samples.items()}
+    out.update({f"{k}: texts only": {**_ms(v), "min_ms": round(min(v), 2)}
+                for k, v in alone.items()})
+    return out
+
+
+def languages_bench(a: argparse.Namespace) -> int:
+    """(f) Each reader in their own language (issue 24): the cost of rendering
+    when read, in process and through herald-api, for en and ja."""
+    languages = ("en", "ja")
+    print(f"herald-api languages bench ({a.server}, 2 workers): {a.rows:,} rows with "
+          f"parameters, {a.projects:,} projects, pages of {a.limit}, {a.requests} requests "
+          f"of each kind and language, {os.cpu_count()} CPUs, load average "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    url = database(a.reload, a.rows, a.projects, a.database)
+    paths = Paths(url, "proj-0042", a.limit)
+    page = render_cost(url, "proj-0042", languages, 200)
+    print("\n(a) a 1,000-message page: views + rendering + JSON, in process; and the "
+          "1,000 texts alone (ms)")
+    for name, v in page.items():
+        least = f"  min {v['min_ms']:>6}" if "min_ms" in v else ""
+        print(f"  {name:<16} p50 {v['p50_ms']:>7}  p99 {v['p99_ms']:>7}{least}")
+    big = "/v3/proj-0042/messages?limit=1000"
+    with tempfile.TemporaryDirectory(prefix="herald-apibench-") as tmp:
+        api = API(url, Path(tmp), a.server)
+        try:
+            for lang in (None, *languages):  # warm both workers, every language
+                for _ in range(50):
+                    for kind in KINDS:
+                        timed(api.port, paths.paths[kind], paths.project, None, lang)
+            samples = {(lang, kind): [] for lang in languages for kind in (*KINDS, "1000")}
+            for _ in range(a.requests):
+                for lang in languages:  # interleaved: the same conditions for both
+                    for kind in KINDS:
+                        want = paths.limit if kind != "show" else None
+                        samples[lang, kind].append(timed(api.port, paths.paths[kind],
+                                                         paths.project, want, lang))
+            for _ in range(max(1, a.requests // 10)):
+                for lang in languages:
+                    samples[lang, "1000"].append(timed(api.port, big, paths.project, 1000,
+                                                       lang))
+        finally:
+            api.stop()
+    http = {f"{lang} {kind}": _ms(v) for (lang, kind), v in samples.items()}
+    print(f"\n(b) herald-api, no drain, {a.requests} requests of each kind and language "
+          f"(the 1,000-message page: {max(1, a.requests // 10)}) (ms)")
+    for name, v in http.items():
+        print(f"  {name:<10} p50 {v['p50_ms']:>7}  p99 {v['p99_ms']:>7}  max {v['max_ms']:>7}")
+    checks = {f"{lang} {k} page p99 <= 20 ms": http[f"{lang} {k}"]["p99_ms"] <= TARGETS["p99_ms"]
+              for lang in languages for k in ("first", "deep")}
+    print("\ntargets:")
+    for what, ok in checks.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {what}")
+    print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if a.json:
+        a.json.write_text(json.dumps({"rows": a.rows, "page_in_process": page, "http": http,
+                                      "targets": checks}, indent=2))
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, default=2_000_000)
@@ -373,7 +486,13 @@ def main() -> int:
                         "instead (no database, no herald logic): the drop any server's "
                         "request loop causes")
     p.add_argument("--json", type=Path)
+    p.add_argument("--languages", action="store_true",
+                   help="only (f): rendering when read, per language (en, ja), without "
+                        "drains")
+    p.add_argument("--database", default=DB, help="the PostgreSQL database to fill and read")
     a = p.parse_args()
+    if a.languages:
+        return languages_bench(a)
     pace = f"{a.rate:g} requests/s" if a.rate else "back to back"
     asks = "the version document" if a.control else "pages"
     print(f"herald-api bench ({a.server}, 2 workers, nice {a.nice}; client beside the "
@@ -381,7 +500,7 @@ def main() -> int:
           f"{a.projects:,} projects, pages of {a.limit}, "
           f"{a.requests} requests of each kind, drains of {a.n:,}, {os.cpu_count()} CPUs",
           flush=True)
-    url = database(a.reload, a.rows, a.projects)
+    url = database(a.reload, a.rows, a.projects, a.database)
     paths = Paths(url, "proj-0042", a.limit)
     with tempfile.TemporaryDirectory(prefix="herald-apibench-") as tmp:
         api = API(url, Path(tmp), a.server, nice=a.nice)

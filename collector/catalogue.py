@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import yaml
 from oslo_config import cfg
 
 from collector import resources
 from collector.exceptions import CatalogueError
-from collector.params import Choice, ParamType
+from collector.params import Choice, Integer, ParamType
 from collector.template import Template, text_problems
 
 OPTS = [
@@ -55,6 +56,13 @@ class Entry:
     level: str
     template: Template
     params: Mapping[str, ParamType]
+    #: a text herald writes itself (the broker outage banner...): a
+    #: notification or a mapping rule naming it is refused
+    herald_only: bool = False
+    #: a template that counts something (ngettext): its plural wording, and
+    #: the Integer parameter that chooses (``template`` is the singular)
+    plural: Template | None = None
+    count: str | None = None
 
     @property
     def resource_type(self) -> str:
@@ -62,9 +70,16 @@ class Entry:
         (``VOLUME``, ``VOLUME_SNAPSHOT``...), from the event type's first part."""
         return resources.of_event_type(self.event_type)
 
+    def template_for(self, values: Mapping[str, Any]) -> Template:
+        """The English form for these (checked) values: the singular for a
+        count of 1, else the plural, as English ngettext chooses."""
+        if self.plural is None or values.get(self.count or "") == 1:
+            return self.template
+        return self.plural
+
     def describe(self) -> dict[str, object]:
         """The public, JSON-able form (``herald-manage catalogue list``)."""
-        return {
+        out: dict[str, object] = {
             "event_id": self.event_id,
             "event_type": self.event_type,
             "category": self.category,
@@ -72,7 +87,11 @@ class Entry:
             "level": self.level,
             "template": self.template.text,
             "params": {name: ptype.spec for name, ptype in sorted(self.params.items())},
+            "herald_only": self.herald_only,
         }
+        if self.plural is not None:
+            out.update(plural=self.plural.text, count=self.count)
+        return out
 
 
 def entry(event_id: str, event_type: str, category: str, level: str, template: str,
@@ -87,6 +106,28 @@ def entry(event_id: str, event_type: str, category: str, level: str, template: s
     except ValueError as exc:
         return (event_id, f"template: {exc}")
     return Entry(event_id, event_type, category, level, compiled, params)
+
+
+def herald_entry(event_id: str, event_type: str, category: str, level: str, template: str,
+                 **params: ParamType) -> Entry | tuple[str, str]:
+    """An entry only herald itself renders; never accepted from a notification."""
+    built = entry(event_id, event_type, category, level, template, **params)
+    return dataclasses.replace(built, herald_only=True) if isinstance(built, Entry) else built
+
+
+def counted(event_id: str, event_type: str, category: str, level: str, singular: str,
+            plural: str, count: str, /, **params: ParamType) -> Entry | tuple[str, str]:
+    """An :class:`Entry` whose template counts something: ``singular`` for a
+    count of 1, ``plural`` otherwise (translations have their language's
+    plural forms); ``count`` names the Integer parameter that counts (and
+    may itself be called ``count``: the arguments before it are positional)."""
+    built = entry(event_id, event_type, category, level, singular, **params)
+    if isinstance(built, tuple):
+        return built
+    try:
+        return dataclasses.replace(built, plural=Template(plural), count=count)
+    except ValueError as exc:
+        return (event_id, f"plural template: {exc}")
 
 
 def _entry_problems(e: Entry) -> list[str]:
@@ -113,10 +154,15 @@ def _entry_problems(e: Entry) -> list[str]:
             for value, phrase in ptype.phrases.items():
                 for p in text_problems(phrase, allow_placeholders=False):
                     problems.append(f"parameter {name!r} phrase for {value!r}: {p}")
+    if e.plural is not None:
+        if e.plural.names != e.template.names:
+            problems.append("the plural template must use the singular's placeholders")
+        if not isinstance(e.params.get(e.count or ""), Integer):
+            problems.append(f"count {e.count!r} must name an integer parameter")
     if not problems:
-        longest = e.template.literal_length() + sum(
-            e.template.placeholder_count(n) * p.max_length for n, p in e.params.items()
-        )
+        longest = max(t.literal_length() + sum(
+            t.placeholder_count(n) * p.max_length for n, p in e.params.items())
+            for t in (e.template, e.plural) if t is not None)
         if longest > MAX_MESSAGE_LENGTH:
             problems.append(f"rendered text can reach {longest} > {MAX_MESSAGE_LENGTH} characters")
     return problems
@@ -198,7 +244,9 @@ class Catalogue:
                     f"{event_id}: placeholders must be exactly {expected or '(none)'}"
                 )
                 continue
-            replaced[event_id] = dataclasses.replace(original, template=template)
+            # a counted entry re-worded with one text reads it for every count
+            replaced[event_id] = dataclasses.replace(original, template=template,
+                                                     plural=None, count=None)
         if problems:
             raise CatalogueError(f"invalid {source}:\n  " + "\n  ".join(problems))
         return Catalogue(replaced.values(), self.steps)
@@ -235,6 +283,23 @@ def sanctioned() -> Catalogue:
     from collector import sanctioned as module
 
     return Catalogue(module.ENTRIES, module.STEPS)
+
+
+#: the reserved project operator messages are stored under: herald-api shows
+#: it to administrators only (Keystone project IDs are 32 hex digits, so no
+#: real project can have this one)
+OPERATORS_PROJECT = "_operators"
+
+
+def operators() -> Catalogue:
+    """The operators-only entries: what herald itself writes for the cloud's
+    administrators (:mod:`listener.watch`). Kept out of :func:`sanctioned`,
+    which is what notifications are checked against, so that no service can
+    send one of them to a project; an event ID is never in both (a unit
+    test checks it)."""
+    from collector import sanctioned as module
+
+    return Catalogue(module.OPERATOR_ENTRIES)
 
 
 def load(conf: cfg.ConfigOpts) -> Catalogue:

@@ -42,5 +42,9 @@ class Metrics:
         """The reaper deleted ``rows`` of ``kind`` in a run ending at
         ``finished_at`` (Unix time)."""
 
+    def watched(self, states: Sequence[str], written: Sequence[str]) -> None:
+        """A round of the watch (listener.watch): the state of each watched
+        queue after it, and the event IDs of the operator messages it wrote."""
+
 
 NOOP = Metrics()

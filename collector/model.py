@@ -78,6 +78,9 @@ class UserMessage:
     #: repeats folded into this message, and when the last one arrived
     count: int = 1
     last_seen_at: datetime.datetime | None = None
+    #: the entry's validated parameters as JSON (the values as given, each of
+    #: which passed its type's check): herald-api renders the text from them
+    params: str | None = None
     #: not stored as such: the progress report the message carried
     step: StepReport | None = None
 

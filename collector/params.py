@@ -10,6 +10,7 @@ the expected type and never echo the value: they are logged and stored.
 from __future__ import annotations
 
 import abc
+import datetime
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -17,7 +18,8 @@ from typing import Any
 
 from collector import patterns
 
-__all__ = ["Choice", "Identifier", "Integer", "Name", "ParamError", "ParamType", "UUID"]
+__all__ = ["Choice", "Identifier", "Integer", "Name", "ParamError", "ParamType", "Timestamp",
+           "UUID"]
 
 
 class ParamError(ValueError):
@@ -80,6 +82,35 @@ class Integer(ParamType):
 
 
 
+class Timestamp(ParamType):
+    """A moment in UTC (a ``datetime`` or an ISO 8601 string), rendered to
+    the minute: ``2026-12-05 21:40 UTC``."""
+
+    def check(self, value: Any) -> str:
+        if type(value) is str:
+            try:
+                value = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                raise ParamError("expected an ISO 8601 date and time") from None
+        if not isinstance(value, datetime.datetime):
+            raise ParamError(f"expected a date and time, got {_type_name(value)}")
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+        text: str = value.strftime("%Y-%m-%d %H:%M UTC")
+        return text
+
+    @property
+    def spec(self) -> str:
+        return "timestamp"
+
+    def example(self) -> str:
+        return "2026-12-05T21:40:00"
+
+    @property
+    def max_length(self) -> int:
+        return 20
+
+
 class UUID(ParamType):
     def check(self, value: Any) -> str:
         if type(value) is not str:
@@ -106,10 +137,14 @@ class _BoundedString(ParamType):
     charset: str
     sample: str
 
-    def __init__(self, max_length: int = 64) -> None:
+    def __init__(self, max_length: int = 64, sample: str | None = None) -> None:
+        """``sample``: the example the docs show (the type's own by default)."""
         if not 1 <= max_length <= 255:
             raise ValueError("max_length must be 1..255")
         self._max = max_length
+        if sample is not None:
+            self.check(sample)  # raises ParamError for a sample that does not fit
+            self.sample = sample
 
     def check(self, value: Any) -> str:
         if type(value) is not str:

@@ -80,6 +80,13 @@ class EventTrees(Protocol):
     def roots(self, parents: Mapping[str, str]) -> dict[str, str]: ...
 
 
+class StallLinks(Protocol):
+    """Where stalled creates are looked up (``storage``)."""
+
+    def stall_parents(self, resources: Mapping[str, str], now: datetime.datetime,
+                      window: datetime.timedelta) -> dict[str, str]: ...
+
+
 class MessageFilter(Protocol):
     def drops(self, message: UserMessage, notification: Notification) -> bool: ...
 
@@ -101,12 +108,16 @@ class Pipeline:
         rules: RuleSet | None = None,
         metrics: Metrics = NOOP,
         unmapped_log: unmapped.UnmappedLog | None = None,
+        stalls: StallLinks | None = None,
+        stall_window: datetime.timedelta = datetime.timedelta(0),
     ) -> None:
         group = conf.collector
         self.router = Router(rules if rules is not None else RuleSet([]))
         self.metrics = metrics
         self.attempts = attempts
         self.trees = trees
+        self.stalls = stalls
+        self.stall_window = stall_window
         self.max_attempts = group.max_delivery_attempts
         self.validator = Validator.from_conf(conf, catalogue)
         self.quarantine = quarantine
@@ -269,6 +280,8 @@ class Pipeline:
     def _resolve_roots(self, messages: list[UserMessage],
                        keepalive: Callable[[], None] | None) -> bool:
         """Complete event trees; False if storage is down and we stop."""
+        if self.stalls is not None and not self._join_stalls(messages, keepalive):
+            return False
         asked = trees.to_look_up(messages)
         stored: dict[str, str] | None = {}
         if asked and self.trees is not None:
@@ -278,6 +291,30 @@ class Pipeline:
             if not done:
                 return False
         trees.resolve(messages, stored or {})
+        return True
+
+    def _join_stalls(self, messages: list[UserMessage],
+                     keepalive: Callable[[], None] | None) -> bool:
+        """A message about a resource whose create stalled (the outcome: a
+        failure, usually) becomes a child of the owner's stall message, so
+        that both read as one story. One look-up per batch, only for
+        messages that name a resource and no parent."""
+        ask = {m.resource_uuid: m.project_id for m in messages
+               if m.resource_uuid is not None and m.parent_id is None}
+        if not ask:
+            return True
+        links, now, window = self.stalls, self.clock(), self.stall_window
+        assert links is not None
+        done, found = self.holder.call(
+            "stalls", lambda: links.stall_parents(ask, now, window), keepalive)
+        if not done:
+            return False
+        for m in messages:
+            stall = (found or {}).get(m.resource_uuid or "")
+            if stall is not None and m.parent_id is None:
+                # a stall message is always a root: the watcher writes it
+                # with no parent
+                m.parent_id, m.root_id = stall, stall
         return True
 
     def _decode(self, item: Inbound) -> Notification:

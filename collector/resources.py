@@ -9,7 +9,7 @@ upper case, except where Cinder names the resource after the volume
 
 herald once stored the lower-case first part (``volume``, ``snapshot``);
 :func:`normalise` reads both spellings, so filters written for either
-keep working (migration 0008 rewrote the stored rows).
+keep working (migration 0013 rewrote the stored rows).
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ def _entries(rule: Rule, catalogue: Catalogue) -> tuple[list[Entry], list[str]]:
         entry = catalogue.get(event_id) if isinstance(event_id, str) else None
         if entry is None:
             problems.append(f"event_id {event_id!r} is not in the catalogue")
+        elif entry.herald_only:
+            problems.append(f"event_id {event_id!r} is herald's own text; no rule may "
+                            "produce it")
         else:
             entries.append(entry)
     return entries, problems

@@ -20,8 +20,10 @@ regenerate ``docs/catalogue.md``, and get both reviewed together.
 
 from __future__ import annotations
 
-from collector.catalogue import entry
-from collector.params import UUID, Choice, Identifier, Integer, Name
+import dataclasses
+
+from collector.catalogue import Entry, counted, entry, herald_entry
+from collector.params import UUID, Choice, Identifier, Integer, Name, Timestamp
 
 # Sizes in GB, as the block and file storage APIs count them.
 SIZE_GB = Integer(min=1, max=1_048_576)
@@ -151,6 +153,37 @@ SHARE_SCHEDULER_REASONS = Choice(
     }
 )
 
+# Why a create has not finished (listener.watch.stalls): which service has
+# not answered, from what the service's API shows (a volume or share with no
+# host yet, a server still "scheduling"). Never a host's name.
+VOLUME_STALL_REASONS = Choice(
+    {
+        "placing": "the service that places new volumes is not responding",
+        "creating": "the storage service is not responding",
+        "unknown": "a service it depends on is not responding",
+    }
+)
+SHARE_STALL_REASONS = Choice(
+    {
+        "placing": "the service that places new shares is not responding",
+        "creating": "the share service is not responding",
+        "unknown": "a service it depends on is not responding",
+    }
+)
+SERVER_STALL_REASONS = Choice(
+    {
+        "placing": "the service that places new instances is not responding",
+        "creating": "the compute service is not responding",
+        "unknown": "a service it depends on is not responding",
+    }
+)
+STALL_MINUTES = Integer(min=1, max=100_000)
+
+
+def _herald(built: Entry | tuple[str, str]) -> Entry | tuple[str, str]:
+    """Herald's own (the stall watcher writes it): refused from a notification."""
+    return dataclasses.replace(built, herald_only=True) if isinstance(built, Entry) else built
+
 # Provisioning steps (Sahara's event log): the names users see while a long
 # operation runs, keyed by the name services send in a notification's
 # ``step`` block. Sanctioned text like templates.
@@ -244,6 +277,20 @@ ENTRIES = [
         "size.",
         volume_id=UUID(),
     ),
+    _herald(counted(
+        "VOLUME_CREATE_STALLED", "volume.create", "system", "WARNING",
+        "Volume {volume_id} is still being created after {minutes} minute: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "Volume {volume_id} is still being created after {minutes} minutes: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "minutes",
+        volume_id=UUID(), minutes=STALL_MINUTES, reason=VOLUME_STALL_REASONS,
+    )),
+    herald_entry(
+        "VOLUME_CREATE_COMPLETED_LATE", "volume.create.completed", "state", "INFO",
+        "Volume {volume_id} was created after all: it is now available.",
+        volume_id=UUID(),
+    ),
     # -- snapshots -----------------------------------------------------------
     entry(
         "SNAPSHOT_CREATE_FAILED", "snapshot.create.failed", "action", "ERROR",
@@ -324,6 +371,20 @@ ENTRIES = [
         "the request ID when you contact support.",
         share_id=UUID(), operation=OPERATIONS,
     ),
+    _herald(counted(
+        "SHARE_CREATE_STALLED", "share.create", "system", "WARNING",
+        "Share {share_id} is still being created after {minutes} minute: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "Share {share_id} is still being created after {minutes} minutes: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "minutes",
+        share_id=UUID(), minutes=STALL_MINUTES, reason=SHARE_STALL_REASONS,
+    )),
+    herald_entry(
+        "SHARE_CREATE_COMPLETED_LATE", "share.create.completed", "state", "INFO",
+        "Share {share_id} was created after all: it is now available.",
+        share_id=UUID(),
+    ),
     # -- instances -----------------------------------------------------------
     entry(
         "INSTANCE_BOOT_NO_VALID_HOST", "instance.create.failed", "action", "ERROR",
@@ -362,6 +423,26 @@ ENTRIES = [
         instance_id=UUID(), flavor=Identifier(64), reason=RESIZE_REASONS,
     ),
     entry(
+        "INSTANCE_CREATE_SERVICE_NOT_RESPONDING", "instance.create.failed", "system", "ERROR",
+        "Instance {instance_id} could not be created: the compute service is not "
+        "responding. Delete it and try again later.",
+        instance_id=UUID(),
+    ),
+    _herald(counted(
+        "INSTANCE_CREATE_STALLED", "instance.create", "system", "WARNING",
+        "Instance {instance_id} is still being created after {minutes} minute: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "Instance {instance_id} is still being created after {minutes} minutes: {reason}. "
+        "It may complete when the service recovers; otherwise delete it and try again.",
+        "minutes",
+        instance_id=UUID(), minutes=STALL_MINUTES, reason=SERVER_STALL_REASONS,
+    )),
+    herald_entry(
+        "INSTANCE_CREATE_COMPLETED_LATE", "instance.create.completed", "state", "INFO",
+        "Instance {instance_id} was created after all: it is now active.",
+        instance_id=UUID(),
+    ),
+    entry(
         "INSTANCE_UNKNOWN_ERROR", "instance.operation.failed", "system", "ERROR",
         "The {operation} of instance {instance_id} failed because of an unexpected "
         "error. Quote the request ID when you contact support.",
@@ -384,5 +465,48 @@ ENTRIES = [
         "CLUSTER_PROVISIONED", "cluster.provision.completed", "state", "INFO",
         "Cluster {cluster_id} is ready.",
         cluster_id=UUID(),
+    ),
+    # -- herald's own texts: rendered by herald, refused from a notification --
+    herald_entry(
+        "MESSAGING_UNAVAILABLE", "messaging.unavailable", "system", "WARNING",
+        "The cloud's internal messaging service has been unavailable since {since}: new "
+        "requests may hang or stay in progress until it recovers.",
+        since=Timestamp(),
+    ),
+]
+
+# -- operators only ----------------------------------------------------------
+# What herald itself notices about the services (listener.watch), for the
+# cloud's administrators: stored under the reserved project
+# catalogue.OPERATORS_PROJECT, which herald-api shows to administrators only.
+# These entries may name services, hosts and queues (the queue of a volume
+# service names its host), so they are not in the catalogue a notification
+# is checked against: no service can send one to a project.
+SERVICE = Identifier(64, sample="cinder-volume")
+QUEUE = Identifier(128, sample="cinder-volume.host-a@lvm")
+# a UTC time, as listener.watch.notice renders it
+SINCE = Identifier(20, sample="2026-12-05T21:23:24Z")
+WAITING = Integer(min=0)
+
+OPERATOR_ENTRIES = [
+    entry(
+        "SERVICE_NOT_CONSUMING", "service.consume.failed", "system", "ERROR",
+        "{service} has not consumed its queue {queue} since {since}: no consumer is "
+        "attached. Requests waiting: {waiting}. Requests sent to it wait, and their "
+        "callers hang or leave resources in progress, until it is started again.",
+        service=SERVICE, queue=QUEUE, since=SINCE, waiting=WAITING,
+    ),
+    entry(
+        "SERVICE_BACKLOG_RISING", "service.consume.failed", "system", "WARNING",
+        "{service} is not keeping up with its queue {queue}: a consumer is attached, but "
+        "the requests waiting have kept rising since {since} (now {waiting}). The service "
+        "may be stopped, stuck or overloaded.",
+        service=SERVICE, queue=QUEUE, since=SINCE, waiting=WAITING,
+    ),
+    entry(
+        "SERVICE_CONSUMING_AGAIN", "service.consume.completed", "system", "INFO",
+        "{service} consumes its queue {queue} again (requests waiting: {waiting}); it "
+        "had stopped consuming since {since}.",
+        service=SERVICE, queue=QUEUE, since=SINCE, waiting=WAITING,
     ),
 ]

@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any
 
+import orjson
 from oslo_config import cfg
 
 from collector import patterns, resources
@@ -133,18 +134,26 @@ class Validator:
     def from_conf(cls, conf: cfg.ConfigOpts, catalogue: Catalogue) -> Validator:
         return cls(catalogue, conf.collector.message_ttl, conf.collector.max_clock_skew)
 
-    def accept(self, n: Notification, received_at: datetime.datetime) -> UserMessage:
-        """The user message ``n`` becomes, or :class:`InvalidNotification`."""
+    def accept(self, n: Notification, received_at: datetime.datetime, *,
+               herald: bool = False) -> UserMessage:
+        """The user message ``n`` becomes, or :class:`InvalidNotification`.
+
+        ``herald``: ``n`` is herald's own (the stall watcher's), which alone
+        may name herald's own entries; the pipeline never passes it."""
         payload = n.payload
         if type(payload) is not dict:
             raise InvalidNotification("bad_envelope", "payload is not a JSON object")
-        entry = self._entry(payload)
+        entry = self._entry(payload, herald)
         project_id = _field(n, "project_id")
         if project_id is None:
             raise InvalidNotification(
                 "missing_field", "no project_id in the payload or the context"
             )
-        text = entry.template.render(self._params(entry.event_id, entry.params, payload))
+        texts = self._params(entry.event_id, entry.params, payload)
+        text = entry.template_for(payload.get("params", {})).render(texts)
+        # every value passed its type's check (and params has no other key):
+        # herald-api checks them again and renders them when they are read
+        params = orjson.dumps(payload.get("params", {}), option=orjson.OPT_SORT_KEYS).decode()
         created_at = self._created_at(n.timestamp, received_at)
         message_id, parent_id, root_id = _tree(payload)
         step = self._step(payload) if "step" in payload else None
@@ -165,6 +174,7 @@ class Validator:
             resource_uuid=resource_uuid,
             message_level=entry.level,
             user_message=text,
+            params=params,
             # operators only; kept when it is a plain identifier
             publisher_id=_operator_only(n.publisher_id, 255, patterns.PUBLISHER),
             created_at=created_at,
@@ -179,7 +189,7 @@ class Validator:
             last_seen_at=created_at,
         )
 
-    def _entry(self, payload: dict[str, Any]) -> Entry:
+    def _entry(self, payload: dict[str, Any], herald: bool = False) -> Entry:
         """The catalogue entry the payload names (and, if it says one, of
         the resource type it says)."""
         event_id = payload.get("event_id")
@@ -189,6 +199,13 @@ class Validator:
         if entry is None:
             raise InvalidNotification(
                 "unknown_event_id", f"event_id {excerpt(event_id)} is not in the catalogue"
+            )
+        if entry.herald_only and not herald:
+            # herald's own texts (the broker outage banner): a service never
+            # speaks for herald, so its notification naming one is refused
+            raise InvalidNotification(
+                "unknown_event_id", f"event_id {entry.event_id} is herald's own and is never "
+                "accepted from a notification"
             )
         resource_type = payload.get("resource_type")
         if resource_type is not None and (

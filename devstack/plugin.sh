@@ -25,6 +25,18 @@ function configure_herald {
     iniset $HERALD_CONF listener shared_topics $HERALD_SHARED_TOPICS
     iniset $HERALD_CONF listener shared_queue $HERALD_SHARED_QUEUE
     iniset $HERALD_CONF DEFAULT debug $ENABLE_DEBUG_LOG_LEVEL
+    # the watch of the services' queues (docs/operations.md): the per-host
+    # queues of cinder-volume/-backup and nova-compute, from their own tables
+    local dbs=""
+    if is_service_enabled c-vol c-bak; then
+        dbs+="$(database_connection_url cinder),"
+    fi
+    if is_service_enabled n-cpu; then
+        dbs+="$(database_connection_url nova_cell1),"
+    fi
+    if [[ -n "$dbs" ]]; then
+        iniset $HERALD_CONF watch service_databases "${dbs%,}"
+    fi
     # nova's and cinder's own configuration is left as it is: herald declares
     # none of their exchanges and queues (listener/topology.py), and
     # herald-emit publishes with the same oslo defaults as they do

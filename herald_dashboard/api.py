@@ -7,8 +7,9 @@ keystoneauth session carrying the logged-in user's token, at microversion
 3.5 (filters, sort, ``limit`` and ``marker`` are read from 3.5 on), with
 herald's own opt-in, ``user-messages 1.0``: without it herald-api answers
 exactly as Cinder does, without the event model's keys (``event_type``,
-``count``, ``parent_id``...) the Event Viewer shows. The dashboard never
-reads herald's database.
+``count``, ``parent_id``...) the Event Viewer shows; and the user's Horizon
+language as ``Accept-Language`` (herald-api renders each message in it).
+The dashboard never reads herald's database.
 
 Failures surface as keystoneauth exceptions (``ConnectFailure``, an HTTP
 5xx...), which Horizon treats as recoverable: its usual error banner and an
@@ -65,9 +66,22 @@ def _session(request: Any) -> tuple[ks_session.Session, str]:
     return session, endpoint
 
 
+def _headers(request: Any) -> dict[str, str]:
+    """The microversion, and the user's Horizon language (their setting, else
+    what Django negotiated): herald-api renders messages in it."""
+    headers = dict(MICROVERSION)
+    try:
+        language = utils.get_language(request)
+    except AttributeError:  # a request Django's LocaleMiddleware has not seen
+        language = None
+    if language:
+        headers["Accept-Language"] = str(language)
+    return headers
+
+
 def _call(request: Any, method: str, path: str, **params: Any) -> Any:
     session, endpoint = _session(request)
-    response = session.request(endpoint + path, method, headers=MICROVERSION,
+    response = session.request(endpoint + path, method, headers=_headers(request),
                                params={k: v for k, v in params.items() if v not in (None, "")})
     return response.json() if response.content else None
 
@@ -122,3 +136,10 @@ def progress(request: Any, resource_uuid: str) -> dict[str, Any] | None:
         return _call(request, "GET", f"/resources/{resource_uuid}/progress")["progress"]
     except NotFound:
         return None
+
+
+def messaging_status(request: Any) -> dict[str, Any]:
+    """herald's extension: whether the cloud's messaging service (the
+    broker) is unavailable, and the catalogue's text saying so."""
+    status: dict[str, Any] = _call(request, "GET", "/messaging-status")["messaging_status"]
+    return status

@@ -31,7 +31,9 @@ LEVELS = (("ERROR", _("Error")), ("WARNING", _("Warning")), ("INFO", _("Info")))
 RESOURCE_TYPES = {"VOLUME": _("Volume"), "VOLUME_SNAPSHOT": _("Snapshot"),
                   "VOLUME_BACKUP": _("Backup"), "INSTANCE": _("Instance"),
                   "SHARE": _("Share"), "SHARE_SNAPSHOT": _("Share snapshot"),
-                  "CLUSTER": _("Cluster")}
+                  "CLUSTER": _("Cluster"),
+                  # herald's operator messages (project _operators): a service's queue
+                  "SERVICE": _("Service queue")}
 
 
 def resource_url(message: Any) -> str | None:

@@ -6,18 +6,36 @@ error banner and an empty page, never a 500 page.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, tables, views
+from horizon import exceptions, messages, tables, views
 
 from herald_dashboard import api
 from herald_dashboard import tables as event_tables
 
+LOG = logging.getLogger(__name__)
+
 #: what users type -> what herald-api stores (it reads resource types in
 #: either case, and herald's old names: snapshot for VOLUME_SNAPSHOT)
 CASE = {"message_level": str.upper}
+
+
+def outage_banner(request: Any) -> None:
+    """While the cloud's messaging service is down, say so at the top of
+    the page: requests then hang without any service sending a message.
+    The text is herald-api's (the catalogue's MESSAGING_UNAVAILABLE), never
+    a notification's. Not knowing is not an error worth a banner of its
+    own: the page's own read reports herald-api being unreachable."""
+    try:
+        status = api.messaging_status(request)
+    except Exception as exc:
+        LOG.debug("herald-api's messaging status is unavailable: %s", exc)
+        return
+    if not status.get("available", True) and status.get("message"):
+        messages.warning(request, status["message"])
 
 
 class IndexView(tables.PagedTableMixin, tables.DataTableView):
@@ -32,6 +50,7 @@ class IndexView(tables.PagedTableMixin, tables.DataTableView):
         return {k: CASE.get(k, str.strip)(v.strip()) for k, v in found.items() if v.strip()}
 
     def get_data(self) -> list[api.Message]:
+        outage_banner(self.request)
         marker, sort_dir = self._get_marker()
         try:
             messages, self._has_more_data, self._has_prev_data = api.message_list(
@@ -60,6 +79,7 @@ class DetailView(views.HorizonTemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         request, message_id = self.request, kwargs["message_id"]
+        outage_banner(request)
         try:
             message = api.message_get(request, message_id)
         except Exception:

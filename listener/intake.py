@@ -11,13 +11,16 @@ from __future__ import annotations
 import abc
 import dataclasses
 import threading
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from oslo_config import cfg
 from stevedore import driver
 
 from collector.exceptions import ConfigurationError
 from collector.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from listener.broker_watch import BrokerState
 
 NAMESPACE = "herald.intakes"
 PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
@@ -162,14 +165,21 @@ class Intake(abc.ABC):
     and acknowledges each delivery only after the pipeline returned a
     non-RETRY outcome for it (RETRY: requeue). On stop it finishes the batch
     in hand, acknowledges it and returns.
+
+    ``broker``: where an intake that sees its broker connection reports it
+    comes up (``connected()``) and is lost (``lost()``), for the broker
+    outage state (listener.broker_watch); ``reports_broker`` says it does.
     """
 
     name: ClassVar[str] = "intake"
+    reports_broker: ClassVar[bool] = False
 
-    def __init__(self, conf: cfg.ConfigOpts, pipeline: Pipeline, stop: threading.Event) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, pipeline: Pipeline, stop: threading.Event,
+                 broker: BrokerState | None = None) -> None:
         self.conf = conf
         self.pipeline = pipeline
         self.stop = stop
+        self.broker = broker
 
     @abc.abstractmethod
     def run(self) -> None:
@@ -194,11 +204,13 @@ def choose(conf: cfg.ConfigOpts) -> str:
     return name
 
 
-def load(conf: cfg.ConfigOpts, pipeline: Pipeline, stop: threading.Event) -> Intake:
+def load(conf: cfg.ConfigOpts, pipeline: Pipeline, stop: threading.Event,
+         broker: BrokerState | None = None) -> Intake:
     name = choose(conf)
     try:
         mgr: driver.DriverManager[Any] = driver.DriverManager(
-            NAMESPACE, name, invoke_on_load=True, invoke_args=(conf, pipeline, stop))
+            NAMESPACE, name, invoke_on_load=True, invoke_args=(conf, pipeline, stop),
+            invoke_kwds={"broker": broker})
     except Exception as exc:
         raise ConfigurationError(f"cannot load intake {name!r}: {exc}") from exc
     loaded = mgr.driver

@@ -28,6 +28,7 @@ LOG = logging.getLogger(__name__)
 
 class KombuIntake(intake.Intake):
     name = "kombu"
+    reports_broker = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,6 +55,8 @@ class KombuIntake(intake.Intake):
             conn, where = self.rabbit.connection(url), self.rabbit.display(url)
             try:
                 conn.connect()
+                if self.broker is not None:
+                    self.broker.connected()
                 delay = self.rabbit.retry_interval
                 self._consume(conn, where)
                 conn.release()  # stopping: close cleanly
@@ -64,6 +67,8 @@ class KombuIntake(intake.Intake):
                 # retried like an outage (an operator may fix it meanwhile),
                 # not a crash loop.
                 conn.collect()  # the connection is gone: drop it without a handshake
+                if self.broker is not None:
+                    self.broker.lost()
                 if self.stop.is_set():
                     break
                 LOG.error("RabbitMQ connection to %s failed: %s; reconnecting in %.1f s",

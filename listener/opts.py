@@ -15,13 +15,19 @@ import collector.catalogue
 import collector.dispatcher
 import collector.filters
 import collector.holding
+import collector.locales
 import collector.pipeline
 import collector.rules
 import collector.validation
+import listener.broker_watch
 import listener.intake
 import listener.prometheus
 import listener.republisher
 import listener.service
+import listener.watch.credentials
+import listener.watch.queues
+import listener.watch.service
+import listener.watch.stalls
 import storage.engine
 import storage.folding
 import storage.jsonfile
@@ -41,7 +47,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     """Entry point ``oslo.config.opts`` = ``herald``."""
     return [
         (None, list(collector.dispatcher.OPTS)),
-        ("catalogue", list(collector.catalogue.OPTS)),
+        ("catalogue", [*collector.catalogue.OPTS, *collector.locales.OPTS]),
         ("collector", list(itertools.chain(
             collector.validation.OPTS,
             collector.pipeline.OPTS,
@@ -53,7 +59,12 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("metrics", list(listener.prometheus.OPTS)),
         ("dispatcher_messaging", list(listener.republisher.OPTS)),
         ("dispatcher_jsonfile", list(storage.jsonfile.OPTS)),
-        ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS))),
+        ("listener", list(itertools.chain(listener.intake.OPTS, listener.service.OPTS,
+                                          listener.broker_watch.OPTS))),
+        ("watch", list(itertools.chain(listener.watch.service.OPTS,
+                                        listener.watch.queues.OPTS))),
+        ("stalls", list(listener.watch.stalls.OPTS)),
+        ("service_credentials", listener.watch.credentials.list_opts()),
         ("storage", list(itertools.chain(storage.reaper.OPTS, storage.progress.OPTS,
                                          storage.folding.OPTS))),
         *api.app.list_opts(),
@@ -62,6 +73,11 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     for group, opts in list_opts():
+        if group == listener.watch.credentials.GROUP:
+            # keystoneauth1 registers its plugin's options itself, when it
+            # loads the plugin named by auth_type (the sample shows password's)
+            listener.watch.credentials.register(conf)
+            continue
         conf.register_opts(opts, group=group)
 
 

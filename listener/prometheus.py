@@ -102,6 +102,13 @@ class PrometheusMetrics(Metrics):
             ["kind"], multiprocess_mode="mostrecent")
         self.reaper_rows = p.Counter(
             "herald_reaper_deleted_rows", "Rows the reaper deleted, by kind.", ["kind"])
+        self.watch_queues = p.Gauge(
+            "herald_watched_queues", "The services' RPC queues the watch reads, by state "
+            "(ok, not_consuming, backlog), as of its latest round.", ["state"],
+            multiprocess_mode="mostrecent")
+        self.operator_messages = p.Counter(
+            "herald_operator_messages", "Operator messages the watch wrote (project "
+            "_operators), by event ID.", ["event_id"])
         self._by_outcome = {o: self.notifications.labels(o.value) for o in Outcome}
         self.held.set(0)
 
@@ -135,6 +142,13 @@ class PrometheusMetrics(Metrics):
         if rows:
             self.reaper_rows.labels(kind).inc(rows)
         self.reaper_last.set(finished_at)
+
+    def watched(self, states: Sequence[str], written: Sequence[str]) -> None:
+        counts = collections.Counter(states)
+        for state in ("ok", "not_consuming", "backlog"):
+            self.watch_queues.labels(state).set(counts.get(state, 0))
+        for event_id, n in collections.Counter(written).items():
+            self.operator_messages.labels(event_id).inc(n)
 
 
 def observe_many(histogram: Any, values: Sequence[float]) -> None:

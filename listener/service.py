@@ -8,6 +8,7 @@ batch in hand (bounded by ``graceful_shutdown_timeout``).
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import random
@@ -23,7 +24,7 @@ import storage
 from collector import catalogue, dispatcher, filters, rulecheck
 from collector.exceptions import ConfigurationError
 from collector.pipeline import Pipeline
-from listener import intake, prometheus
+from listener import broker_watch, intake, prometheus
 from storage import reaper
 
 LOG = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ def preflight(conf: cfg.ConfigOpts) -> catalogue.Catalogue:
     if name == "kombu":
         from listener import rabbit
         rabbit.settings(conf)
+    if conf.stalls.enabled:
+        from listener.watch import credentials
+        credentials.check(conf)
     store = storage.get_connection(conf)  # loads the driver; connects to nothing
     try:
         for d in dispatcher.load(conf, store=store):  # each enabled one, built once
@@ -140,10 +144,22 @@ class ListenerService(_GracefulService):
                                      self.stop, filters=filters.from_conf(self.conf),
                                      attempts=store, trees=store,
                                      rules=rulecheck.load(self.conf, cat), metrics=metrics,
-                                     unmapped_log=store)
+                                     unmapped_log=store,
+                                     stalls=store if self.conf.stalls.enabled else None,
+                                     stall_window=datetime.timedelta(
+                                         seconds=self.conf.stalls.link_window))
             threading.Thread(target=self.pipeline.stats.run, args=(self.stop,), daemon=True,
                              name="stats").start()
-            intake.load(self.conf, self.pipeline, self.stop).run()
+            state = broker_watch.BrokerState()
+            consumer = intake.load(self.conf, self.pipeline, self.stop, broker=state)
+            if consumer.reports_broker:
+                watch = broker_watch.BrokerWatch(self.conf, store, state)
+                threading.Thread(target=watch.run, args=(self.stop,), daemon=True,
+                                 name="broker-watch").start()
+            elif self.worker_id == 0:
+                LOG.info("The %s intake does not report its broker connection: broker "
+                         "outages are not recorded", consumer.name)
+            consumer.run()
         finally:
             for d in dispatchers:
                 try:
@@ -183,14 +199,39 @@ class ReaperService(_GracefulService):
         try:
             if not store.wait_until_ready(self.stop.wait):
                 return
-            interval = self.conf.storage.message_reap_interval
-            # nodes started together should not all reap at the same moment
-            wait = random.uniform(1.0, min(float(interval), 60.0))
+            reaper.run_forever(store, self.conf, self.stop.wait, metrics)
+        finally:
+            store.close()
+
+
+class StallService(_GracefulService):
+    """Looks at the services' APIs every [stalls] interval for creates that
+    stalled (listener.watch.stalls); one process per node, the database
+    makes one message per resource whatever the number of nodes."""
+
+    name = "stalls"
+
+    def work(self) -> None:
+        from listener.watch import credentials, sources, stalls
+
+        store = storage.get_connection(self.conf)
+        try:
+            if not store.wait_until_ready(self.stop.wait):
+                return
+            source = sources.OpenStackSource(credentials.connection(self.conf),
+                                             self.conf.stalls.kinds)
+            watcher = stalls.StallWatcher(self.conf, source, store.stall_store(),
+                                          catalogue.load(self.conf))
+            interval = self.conf.stalls.interval
+            wait = random.uniform(0.0, min(float(interval), 10.0))
             while not self.stop.wait(wait):
                 try:
-                    reaper.run_once(store, self.conf, metrics=metrics)
+                    cycle = watcher.run_once()
+                    LOG.debug("Stalls: %d creating, %d stalled, %d closed", cycle.creating,
+                              len(cycle.stalled), len(cycle.closed))
                 except Exception:
-                    LOG.exception("Reaping failed; next attempt in %d s", interval)
+                    LOG.exception("Looking for stalled creates failed; next look in %d s",
+                                  interval)
                 wait = interval
         finally:
             store.close()
@@ -244,6 +285,11 @@ def build_manager(conf: cfg.ConfigOpts, supervision: Supervision | None = None,
     manager.add(ListenerService, workers=conf.listener.workers, args=(conf,))
     if conf.storage.message_reap_interval > 0:
         manager.add(ReaperService, workers=1, args=(conf,))
+    if conf.watch.enabled:
+        from listener.watch.service import WatchService  # it builds on _GracefulService
+        manager.add(WatchService, workers=1, args=(conf,))
+    if conf.stalls.enabled:
+        manager.add(StallService, workers=1, args=(conf,))
     if metrics_path is not None:
         manager.add(MetricsService, workers=1, args=(conf, metrics_path))
     return manager

@@ -26,7 +26,10 @@ notification until herald consumes it. On the shared topics, a notification
 published between the creation of a service's exchange and herald's next
 look is not routed to herald's own queue (it still reaches the topic queues
 other consumers read); services create their exchange when they start,
-before they can fail an operation.
+before they can fail an operation. After a broker restart that window is
+when the requests that waited are failed: operators close it with RabbitMQ
+definitions loaded at boot (``herald-manage broker definitions``,
+listener.definitions), never with a declaration by herald.
 
 **herald's own queues** (the shared queue and the pool queue) are declared
 with herald's settings: always durable (they hold user-facing failures across

@@ -20,10 +20,12 @@ from collector.dispatcher import Refusal
 from collector.metrics import NOOP, Metrics
 from collector.model import Rejection, Unmapped, UserMessage
 
-#: columns a user may see, in API order
+#: columns a user may see, in API order (``params``: what their text is
+#: rendered from, never returned as such)
 USER_FIELDS = ("id", "project_id", "request_id", "event_id", "event_type", "category",
                "resource_type", "resource_uuid", "message_level", "user_message", "parent_id",
-               "root_id", "step_id", "count", "last_seen_at", "created_at", "expires_at")
+               "root_id", "step_id", "count", "last_seen_at", "created_at", "expires_at",
+               "params")
 #: filters a read API may pass to :meth:`Connection.list_messages`; root_id
 #: gives a whole conversation, parent_id the children of a message
 MESSAGE_FILTERS = ("resource_type", "resource_uuid", "event_id", "event_type", "category",
@@ -72,7 +74,8 @@ class Connection(abc.ABC):
         """The schema revision the database is at (None: no schema)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""
+        """Release connections; the store stays usable (its next use
+        opens new ones)."""
 
     # -- writes -------------------------------------------------------------
     @abc.abstractmethod
@@ -148,6 +151,26 @@ class Connection(abc.ABC):
                       with_body: bool = False) -> list[dict[str, Any]]:
         """Newest rejected notifications first (operators only)."""
 
+    # -- broker outages (one state for every herald node) --------------------
+    @abc.abstractmethod
+    def open_broker_outage(self, since: datetime.datetime, node: str) -> bool:
+        """Record that no broker node is reachable since ``since``, unless an
+        outage is already open (another node's); True if this call opened it."""
+
+    @abc.abstractmethod
+    def close_broker_outage(self, now: datetime.datetime, node: str) -> bool:
+        """End the open outage, if any; True if this call ended it."""
+
+    @abc.abstractmethod
+    def broker_outage(self) -> dict[str, Any] | None:
+        """The open outage (``started_at``, naive UTC), or None. Users may
+        read it: it names no host."""
+
+    @abc.abstractmethod
+    def list_broker_outages(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Recorded outages, newest first, with the nodes that opened and
+        ended them (operators only)."""
+
     @abc.abstractmethod
     def list_unmapped(self, *, limit: int = 50, with_sample: bool = False,
                       event_type: str | None = None) -> list[dict[str, Any]]:
@@ -182,6 +205,40 @@ class Connection(abc.ABC):
     def reap_folded(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Forget folded notifications received before ``older_than``."""
 
+    # -- the watch of the services' queues (listener.watch, storage.watched) ------
+    @abc.abstractmethod
+    def watch_queues(self, queues: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        """Add a row for each new ``{queue: service}``; every watched queue's row."""
+
+    @abc.abstractmethod
+    def record_readings(self, readings: Mapping[str, tuple[int, int] | None]) -> None:
+        """The latest ``(messages, consumers)`` of each queue (None: absent)."""
+
+    @abc.abstractmethod
+    def claim_transition(self, queue: str, expected: str, state: str,
+                         since: datetime.datetime | None, message: UserMessage) -> bool:
+        """Move ``queue`` from ``expected`` to ``state`` and store ``message``
+        in one transaction; False, and nothing written, when another node
+        moved it first."""
+
+    @abc.abstractmethod
+    def list_watched(self) -> list[dict[str, Any]]:
+        """Every watched queue, problems first (operators only)."""
+
+    @abc.abstractmethod
+    def forget_watched(self, queue: str) -> bool:
+        """Delete a queue's row; False if there was none."""
+
     @abc.abstractmethod
     def reap_attempts(self, older_than: datetime.datetime, batch_size: int) -> ReapResult:
         """Delete attempt counts last touched before ``older_than``."""
+
+    # -- stalled creates (listener.watch.stalls) -------------------------------
+    def stall_store(self) -> Any:
+        """A :class:`storage.stalls.StallStore` (SQL back ends only)."""
+        raise NotImplementedError(f"{type(self).__name__} does not record stalls")
+
+    def stall_parents(self, resources: Mapping[str, str], now: datetime.datetime,
+                      window: datetime.timedelta) -> dict[str, str]:
+        """``{resource uuid: stall message id}`` (see :func:`storage.stalls.parents`)."""
+        return {}

@@ -20,6 +20,7 @@ from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
 from collector.exceptions import ConfigurationError, StorageUnavailable
+from storage import failover
 
 LOG = logging.getLogger(__name__)
 
@@ -176,6 +177,9 @@ def _create_engine(parsed: sa.URL, statement_timeout: int, create: bool,
     elif backend in ("mysql", "mariadb"):
         kwargs["connect_args"] = {"connect_timeout": 10}
         engine = sa.create_engine(_utf8mb4(parsed), **kwargs)
+        # a Galera node outside the quorum, or read-only, keeps its
+        # connections open: drop them so the balancer picks another node
+        failover.install(engine)
 
         @sa.event.listens_for(engine, "do_connect")
         def _exact_rowcounts(_dialect: Any, _record: Any, _cargs: Any,

@@ -4,12 +4,17 @@ Each transaction selects at most ``batch_size`` ids by the indexed time
 column (``FOR UPDATE SKIP LOCKED`` on PostgreSQL and MariaDB/MySQL, so two
 reapers take different rows instead of waiting on each other), deletes
 them and commits. Short transactions keep inserts flowing meanwhile.
+
+:func:`run_forever` is the reaper process's loop: a pass that fails (the
+database failed over under it) is retried soon, with back-off, on new
+connections, instead of a whole ``message_reap_interval`` later.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +40,22 @@ OPTS = [
         "``herald-manage messages reap`` from cron instead). Running it on "
         "many nodes is safe but useless: one or two are enough.",
     ),
+    cfg.FloatOpt(
+        "reap_retry_initial",
+        default=1.0,
+        min=0.1,
+        help="Seconds before the reaper retries a pass that failed (the "
+        "database was unreachable or failed over); doubled after each "
+        "failure up to ``reap_retry_max``. A success goes back to "
+        "``message_reap_interval``.",
+    ),
+    cfg.FloatOpt(
+        "reap_retry_max",
+        default=60.0,
+        min=0.1,
+        help="Longest wait, in seconds, between two retries of a failed "
+        "reaper pass (never longer than ``message_reap_interval``).",
+    ),
     cfg.IntOpt(
         "message_reap_batch_size",
         default=1000,
@@ -59,15 +80,17 @@ def _delete_batch(engine: sa.Engine, table: sa.Table, pick: sa.Select[tuple[Any]
     """One transaction; a lost lock race (deadlock, lock wait) is retried."""
     for attempt in range(1, DEADLOCK_RETRIES + 1):
         try:
-            with engine.connect() as conn:
+            with engine.connect() as conn, conn.begin():
                 if isolation:
-                    conn = conn.execution_options(isolation_level=isolation)
-                with conn.begin():
-                    # as the key's type: rejected_notifications' ids are integers
-                    ids = list(conn.execute(pick).scalars())
-                    if ids:
-                        conn.execute(sa.delete(table).where(key.in_(ids)))
-                return ids
+                    # for this transaction only, as a statement: an error
+                    # here is seen by storage.failover like any other, and
+                    # no session setting is left to reset on the way back
+                    conn.execute(sa.text(f"SET TRANSACTION ISOLATION LEVEL {isolation}"))
+                # as the key's type: rejected_notifications' ids are integers
+                ids = list(conn.execute(pick).scalars())
+                if ids:
+                    conn.execute(sa.delete(table).where(key.in_(ids)))
+            return ids
         except sa_exc.OperationalError as exc:
             if attempt == DEADLOCK_RETRIES or not _lost_lock_race(exc):
                 raise
@@ -151,3 +174,56 @@ def run_once(store: Connection, conf: cfg.ConfigOpts, now: datetime.datetime | N
         results[kind] = run()
         metrics.reaped(kind, results[kind].deleted, time.time())
     return results
+
+
+class Backoff:
+    """The reaper's next wait: the interval after a success; after a
+    failure, ``initial`` doubling up to ``ceiling`` (each capped by the
+    interval, so a failure never waits longer than a success)."""
+
+    def __init__(self, interval: float, initial: float, ceiling: float) -> None:
+        self.interval = interval
+        self.initial = min(initial, interval)
+        self.ceiling = min(ceiling, interval)
+        self.failures = 0
+
+    def succeeded(self) -> float:
+        self.failures = 0
+        return self.interval
+
+    def failed(self) -> float:
+        self.failures += 1
+        return min(self.initial * 2 ** (self.failures - 1), self.ceiling)
+
+
+def run_forever(store: Connection, conf: cfg.ConfigOpts, stop: Callable[[float], bool],
+                metrics: Metrics = NOOP) -> None:
+    """Reap every ``message_reap_interval`` until ``stop(seconds)`` (a
+    ``threading.Event.wait``) says to stop.
+
+    A failed pass is retried after :class:`Backoff`'s wait, on new
+    connections: the store drops its pool first, so a connection to a
+    database node that died or left its cluster is never reused.
+    """
+    interval = float(conf.storage.message_reap_interval)
+    backoff = Backoff(interval, conf.storage.reap_retry_initial, conf.storage.reap_retry_max)
+    # nodes started together should not all reap at the same moment
+    wait = random.uniform(1.0, min(interval, 60.0))
+    while not stop(wait):
+        try:
+            run_once(store, conf, metrics=metrics)
+        except Exception as exc:
+            wait = backoff.failed()
+            LOG.warning("Reaping failed (%s failure in a row): %s; next attempt in %.1f s "
+                        "on a new connection", _ordinal(backoff.failures), exc, wait,
+                        exc_info=backoff.failures == 1)
+            store.close()
+            continue
+        if backoff.failures:
+            LOG.info("Reaping works again after %d failed attempts", backoff.failures)
+        wait = backoff.succeeded()
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

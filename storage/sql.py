@@ -20,12 +20,15 @@ from storage import (
     duplicates,
     folding,
     migration,
+    outages,
     progress,
     reads,
     reaper,
+    stalls,
     trees,
     unmapped,
     upsert,
+    watched,
     writes,
 )
 from storage import engine as engines
@@ -140,6 +143,16 @@ class SQLConnection(Connection):
             with engines.database_errors(), self.engine.begin() as conn:
                 trees.fix_roots(conn, batch)
 
+    def stall_store(self) -> stalls.StallStore:
+        return stalls.StallStore(self.engine)
+
+    def stall_parents(self, resources: Mapping[str, str], now: datetime.datetime,
+                      window: datetime.timedelta) -> dict[str, str]:
+        if not resources:
+            return {}
+        with engines.database_errors(), self.engine.connect() as conn:
+            return stalls.parents(conn, resources, now, window)
+
     def roots(self, parents: Mapping[str, str]) -> dict[str, str]:
         if not parents:
             return {}
@@ -191,6 +204,22 @@ class SQLConnection(Connection):
     def record_unmapped(self, records: Sequence[Unmapped]) -> None:
         with engines.database_errors(), self.engine.begin() as conn:
             unmapped.record(conn, self.engine.dialect.name, records)
+
+    def open_broker_outage(self, since: datetime.datetime, node: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return outages.open_outage(conn, self.engine.dialect.name, since, node)
+
+    def close_broker_outage(self, now: datetime.datetime, node: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return outages.close_outage(conn, now, node)
+
+    def broker_outage(self) -> dict[str, Any] | None:
+        with engines.database_errors(), self._reader.connect() as conn:
+            return outages.current(conn)
+
+    def list_broker_outages(self, limit: int = 20) -> list[dict[str, Any]]:
+        with engines.database_errors(), self._reader.connect() as conn:
+            return outages.history(conn, limit)
 
     def begin_attempt(self, key: str) -> int:
         with engines.database_errors(), self.engine.begin() as conn:
@@ -250,6 +279,33 @@ class SQLConnection(Connection):
                       event_type: str | None = None) -> list[dict[str, Any]]:
         with engines.database_errors(), self.engine.connect() as conn:
             return unmapped.listing(conn, limit, with_sample, event_type)
+
+    # -- the watch -----------------------------------------------------------------
+    def watch_queues(self, queues: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        with engines.database_errors(), self.engine.begin() as conn:
+            watched.ensure(conn, queues, utcnow())
+            return watched.states(conn)
+
+    def record_readings(self, readings: Mapping[str, tuple[int, int] | None]) -> None:
+        now = utcnow()
+        with engines.database_errors(), self.engine.begin() as conn:
+            for queue in sorted(readings):  # a fixed order: nodes never deadlock
+                r = readings[queue]
+                watched.record_reading(conn, queue, None if r is None else r[0],
+                                       None if r is None else r[1], now)
+
+    def claim_transition(self, queue: str, expected: str, state: str,
+                         since: datetime.datetime | None, message: UserMessage) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return watched.claim(conn, queue, expected, state, since, message, utcnow())
+
+    def list_watched(self) -> list[dict[str, Any]]:
+        with engines.database_errors(), self.engine.connect() as conn:
+            return watched.listing(conn)
+
+    def forget_watched(self, queue: str) -> bool:
+        with engines.database_errors(), self.engine.begin() as conn:
+            return watched.forget(conn, queue)
 
     # -- reaping ------------------------------------------------------------------
     def reap_messages(self, now: datetime.datetime, batch_size: int) -> ReapResult:

@@ -40,7 +40,12 @@ messages = sa.Table(
     sa.Column("resource_type", sa.String(32), nullable=False),
     sa.Column("resource_uuid", sa.String(64)),
     sa.Column("message_level", sa.String(16), nullable=False),
+    # the English text rendered at intake: what text filters match, and what
+    # herald-api shows when it cannot render ``params`` (rows before 0009)
     sa.Column("user_message", sa.String(1024), nullable=False),
+    # the entry's typed, validated parameters (JSON): herald-api renders the
+    # message from them when it is read, in the reader's language
+    sa.Column("params", sa.Text),
     # operators only (often a host name): never returned to users
     sa.Column("publisher_id", sa.String(255)),
     sa.Column("created_at", DateTime, nullable=False),
@@ -156,5 +161,67 @@ folded_notifications = sa.Table(
     sa.Column("message_id", sa.String(255), primary_key=True),
     sa.Column("received_at", DateTime, nullable=False),
     sa.Index(None, "received_at"),
+    **MYSQL_ARGS,
+)
+
+# Times herald-listener could not reach any broker node for longer than
+# [listener] broker_outage_after (listener.broker_watch). One state for all
+# herald nodes: at most one row is open, because only an open row holds
+# open_key (unique; NULL once closed), so a second node's insert is a no-op.
+broker_outages = sa.Table(
+    "broker_outages",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    # when the node that recorded it lost its last broker connection
+    sa.Column("started_at", DateTime, nullable=False),
+    sa.Column("ended_at", DateTime),
+    sa.Column("open_key", sa.String(16), unique=True),
+    # operators only (a host name): which herald node recorded, which cleared it
+    sa.Column("opened_by", sa.String(255)),
+    sa.Column("closed_by", sa.String(255)),
+    sa.Index(None, "started_at"),
+    **MYSQL_ARGS,
+)
+
+# The services' RPC queues herald watches (listener.watch), one row per queue,
+# shared by every herald node: the state says which operator message stands,
+# and a transition is one conditional UPDATE, so one node writes each message.
+watched_queues = sa.Table(
+    "watched_queues",
+    metadata,
+    sa.Column("queue", sa.String(255), primary_key=True),
+    sa.Column("service", sa.String(64), nullable=False),
+    # ok, not_consuming, backlog (listener.watch.decide.State)
+    sa.Column("state", sa.String(16), nullable=False),
+    # when the standing problem began (None when ok)
+    sa.Column("since", DateTime),
+    # the operator message of the standing problem: its follow-up's parent
+    sa.Column("message_id", sa.String(36)),
+    # the latest reading, by any node
+    sa.Column("messages", sa.Integer),
+    sa.Column("consumers", sa.Integer),
+    sa.Column("checked_at", DateTime),
+    sa.Column("changed_at", DateTime, nullable=False),
+    **MYSQL_ARGS,
+)
+
+# Creates that stayed in their creating state past the stall time
+# (listener.watch.stalls): one row per resource, whichever herald node saw it
+# first; the owner's message is messages.id = message_id. While open, or for
+# a while after the resource failed, a message about the same resource joins
+# that message's event tree (storage.stalls).
+stalls = sa.Table(
+    "stalls",
+    metadata,
+    sa.Column("resource_uuid", sa.String(64), primary_key=True),
+    sa.Column("resource_type", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("stalled_at", DateTime, nullable=False),
+    # completed, failed or gone; NULL while the resource is still creating
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("closed_at", DateTime),
+    sa.Index(None, "closed_at"),
     **MYSQL_ARGS,
 )

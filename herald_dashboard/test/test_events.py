@@ -49,13 +49,43 @@ def message(i: int, **fields: object) -> api.Message:
     return api.Message(data)
 
 
+AVAILABLE = {"available": True, "unavailable_since": None, "event_id": None,
+             "message_level": None, "message": None}
+OUTAGE_TEXT = ("The cloud's internal messaging service has been unavailable since "
+               "2026-12-05 21:40 UTC: new requests may hang or stay in progress until it "
+               "recovers.")
+OUTAGE = {"available": False, "unavailable_since": "2026-12-05T21:40:07",
+          "event_id": "MESSAGING_UNAVAILABLE", "message_level": "WARNING",
+          "message": OUTAGE_TEXT}
+
+
+#: the client function itself (test cases replace api.messaging_status)
+MESSAGING_STATUS = api.messaging_status
+
+
+def _messaging_available(case: test.TestCase) -> mock.Mock:
+    """Every page asks herald-api whether the broker is down: it is not,
+    unless a test says otherwise."""
+    patcher = mock.patch.object(api, "messaging_status", return_value=dict(AVAILABLE))
+    case.addCleanup(patcher.stop)
+    return patcher.start()
+
+
 class HeraldTestCase(test.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.messaging_status = _messaging_available(self)
+
     def _setup_test_data(self) -> None:
         super()._setup_test_data()
         self.service_catalog.append(USER_MESSAGES)  # the panel needs the service
 
 
 class AdminTestCase(test.BaseAdminViewTests):
+    def setUp(self) -> None:
+        super().setUp()
+        self.messaging_status = _messaging_available(self)
+
     def _setup_test_data(self) -> None:
         super()._setup_test_data()
         self.service_catalog.append(USER_MESSAGES)
@@ -118,6 +148,26 @@ class EventsTests(HeraldTestCase):
             self.assertEqual([], res.context["table"].data)
             self.assertMessageCount(res, error=1)
 
+    def test_the_broker_outage_banner_in_herald_apis_words(self, message_list):
+        message_list.return_value = ([message(1)], False, False)
+        res = self.client.get(INDEX)
+        self.assertMessageCount(res, warning=0)
+        self.assertNotContains(res, "internal messaging service")
+        self.messaging_status.return_value = dict(OUTAGE)
+        res = self.client.get(INDEX)
+        self.assertEqual(200, res.status_code)
+        self.assertMessageCount(res, warning=1)
+        self.assertContains(res, "The cloud&#x27;s internal messaging service has been "
+                                 "unavailable since 2026-12-05 21:40 UTC")
+        self.assertEqual(["m01"], [m.id for m in res.context["table"].data])
+
+    def test_no_banner_when_herald_api_cannot_say(self, message_list):
+        message_list.return_value = ([message(1)], False, False)
+        self.messaging_status.side_effect = ks_exceptions.ConnectFailure("refused")
+        res = self.client.get(INDEX)
+        self.assertEqual(200, res.status_code)
+        self.assertMessageCount(res, warning=0, error=0)
+
     @mock.patch.object(api, "message_delete")
     def test_delete(self, message_delete, message_list):
         message_list.return_value = ([message(1), message(2)], False, False)
@@ -128,6 +178,17 @@ class EventsTests(HeraldTestCase):
 
 
 class DetailTests(HeraldTestCase):
+
+    @mock.patch.object(api, "children", return_value=[])
+    @mock.patch.object(api, "progress", return_value=None)
+    @mock.patch.object(api, "message_get")
+    def test_the_broker_outage_banner_on_a_message_page(self, message_get, *_):
+        message_get.return_value = message(5)
+        self.messaging_status.return_value = dict(OUTAGE)
+        res = self.client.get(reverse("horizon:project:events:detail", args=["m05"]))
+        self.assertEqual(200, res.status_code)
+        self.assertMessageCount(res, warning=1)
+        self.assertContains(res, "unavailable since 2026-12-05 21:40 UTC")
 
     @mock.patch.object(api, "progress")
     @mock.patch.object(api, "children")
@@ -222,8 +283,20 @@ class ClientTests(HeraldTestCase):
         self.assertEqual({"sort": "created_at:desc", "limit": 3, "marker": "m9",
                           "event_id": "X"}, kwargs["params"])
         # herald's opt-in: the event model's keys (Cinder's bodies without it)
-        self.assertEqual({"OpenStack-API-Version": "volume 3.5, user-messages 1.0"},
-                         kwargs["headers"])
+        self.assertEqual("volume 3.5, user-messages 1.0",
+                         kwargs["headers"]["OpenStack-API-Version"])
+
+    def test_the_users_horizon_language_is_sent(self, request):
+        """herald-api renders messages in the language the user chose in
+        Horizon (its settings cookie), else the one Django negotiated."""
+        from django.conf import settings
+        request.return_value = Response({"messages": []})
+        self.request.LANGUAGE_CODE = "pt-br"
+        api.message_list(self.request)
+        self.assertEqual("pt-br", request.call_args.kwargs["headers"]["Accept-Language"])
+        self.request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = "ja"
+        api.message_list(self.request)
+        self.assertEqual("ja", request.call_args.kwargs["headers"]["Accept-Language"])
 
     def test_the_interface_horizon_is_set_to_use(self, request):
         request.return_value = Response({"messages": []})
@@ -246,6 +319,13 @@ class ClientTests(HeraldTestCase):
         self.assertEqual("1", request.call_args.kwargs["params"]["all_tenants"])
         api.message_list(self.request, all_projects=True, filters={"project_id": "p2"})
         self.assertNotIn("all_tenants", request.call_args.kwargs["params"])
+
+    def test_messaging_status_is_read_from_the_project_endpoint(self, request):
+        request.return_value = Response({"messaging_status": OUTAGE})
+        self.assertEqual(OUTAGE, MESSAGING_STATUS(self.request))
+        (url, method), _ = request.call_args
+        self.assertEqual(("http://public.herald.example.com:8787/v3/PROJECT/messaging-status",
+                          "GET"), (url, method))
 
     def test_no_progress_is_none(self, request):
         request.side_effect = ks_exceptions.NotFound()

@@ -127,11 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                           else conf.step_successful == "true"}
     try:
         if conf.all_samples:
-            for entry in cat:  # distinct UUIDs make the samples easier to tell apart
+            entries = [e for e in cat if not e.herald_only]  # herald's own: refused
+            for entry in entries:  # distinct UUIDs make the samples easier to tell apart
                 params = {n: str(uuid.uuid4()) if isinstance(p, UUID) else p.example()
                           for n, p in entry.params.items()}
                 emitter.emit({}, entry.event_id, params, **fields)
-            print(f"published {len(cat)} notifications (one per catalogue entry)")
+            print(f"published {len(entries)} notifications (one per catalogue entry a "
+                  "service may send)")
         else:
             found = cat.get(conf.event_id)
             params = parse_params(found, conf.param) if found else {}

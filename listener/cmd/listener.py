@@ -24,8 +24,12 @@ notification and the reason in rejected_notifications), then acknowledge it.
 EPILOG = """\
 processes:
   A master process supervises [listener] workers listener processes and, when
-  [storage] message_reap_interval > 0, one reaper process, and, when
-  [metrics] port is set, one process serving the Prometheus metrics of all. Each listener
+  [storage] message_reap_interval > 0, one reaper process, when [watch]
+  enabled (the default), one process watching the services' RPC queues
+  (operator messages when a service stops consuming: herald-manage services
+  list), and, when [metrics] port is set, one process serving the Prometheus
+  metrics of all, and, when [stalls] enabled, one stall watcher that tells
+  owners of creates no service finished (docs/operations.md). Each listener
   consumes, commits and acknowledges its own batches; a notification is
   acknowledged only after its outcome is committed.
 

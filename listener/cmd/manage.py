@@ -13,18 +13,19 @@ from typing import Any
 from oslo_config import cfg
 
 import storage
-from collector import catalogue, reference, resources
-from collector.exceptions import HeraldError
+from collector import catalogue, locales, reference, resources
+from collector.exceptions import CatalogueError, HeraldError
 from collector.model import utcnow
 from listener import config
-from listener.cmd import mapping_commands
+from listener.cmd import mapping_commands, services_commands
 from listener.cmd.output import print_rows
 from storage import migration, reaper
 
 DESCRIPTION = """\
 Operate herald: migrate its database schema, inspect and check the sanctioned
-catalogue, look at quarantined notifications, list a project's messages and
-reap expired rows. Results go to standard output, logs to standard error.
+catalogue, look at quarantined notifications, list a project's messages, see
+the services herald watches and reap expired rows. Results go to standard
+output, logs to standard error.
 """
 
 EPILOG = """\
@@ -32,7 +33,8 @@ commands:
   db upgrade                      create or migrate the schema to this version
   db version                      print the schema revision and the one needed
   catalogue list [--format F]     every sanctioned entry (table or json)
-  catalogue check FILE            validate a catalogue override file
+  catalogue check FILE [--locale L]
+                                  validate a catalogue override file (of a translation)
   catalogue docs [--output FILE]  the reference of every entry (docs/catalogue.md)
   rejected list [--limit N] [--code C] [--show-body] [--format F]
                                   newest quarantined notifications first
@@ -41,7 +43,15 @@ commands:
   messages reap                   delete expired messages and old rejections now
   progress show RESOURCE --project P
                                   the provisioning steps of a resource
-""" + mapping_commands.EPILOG + """
+  broker outages [--limit N] [--format F]
+                                  broker outages herald recorded, newest first (an open one
+                                  is what herald-api tells users)
+  broker definitions [--output FILE]
+                                  RabbitMQ definitions (load_definitions) pre-creating the
+                                  services' exchanges with their own properties, herald's
+                                  queue and its bindings at every broker boot
+                                  (docs/operations.md)
+""" + mapping_commands.EPILOG + services_commands.EPILOG + """
 exit status:
   0  success
   1  failure (invalid override file, unreachable database...), reason on stderr
@@ -79,13 +89,21 @@ def catalogue_list(conf: cfg.ConfigOpts) -> int:
 
 def catalogue_check(conf: cfg.ConfigOpts) -> int:
     overrides = catalogue.read_override_file(conf.command.file)
+    if conf.command.locale:
+        problems = locales.check_override(catalogue.sanctioned(), conf.command.locale,
+                                          overrides)
+        if problems:
+            raise CatalogueError(f"invalid {conf.command.file}:\n  " + "\n  ".join(problems))
+        print(f"{conf.command.file}: valid, re-words {len(overrides)} entries in "
+              f"{conf.command.locale}")
+        return 0
     result = catalogue.sanctioned().with_overrides(overrides, source=conf.command.file)
     print(f"{conf.command.file}: valid, re-words {len(overrides)} of {len(result)} entries")
     return 0
 
 
 def catalogue_docs(conf: cfg.ConfigOpts) -> int:
-    text = reference.render(catalogue.sanctioned())
+    text = reference.render(catalogue.sanctioned(), catalogue.operators())
     if conf.command.output:
         with open(conf.command.output, "w", encoding="utf-8") as f:
             f.write(text)
@@ -179,6 +197,25 @@ def progress_show(conf: cfg.ConfigOpts) -> int:
     return 0
 
 
+def broker_outages(conf: cfg.ConfigOpts) -> int:
+    rows = storage.get_connection(conf).list_broker_outages(limit=conf.command.limit)
+    print_rows(rows, conf.command.format, ["started_at", "ended_at", "opened_by", "closed_by"])
+    return 0
+
+
+def broker_definitions(conf: cfg.ConfigOpts) -> int:
+    from listener import definitions  # reads the broker options: only this command
+
+    text = json.dumps(definitions.build(conf), indent=2) + "\n"
+    if conf.command.output:
+        with open(conf.command.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {conf.command.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _add(subparsers: Any, name: str, func: Callable[[cfg.ConfigOpts], int],
          help: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(name, help=help)
@@ -198,6 +235,8 @@ def add_command_parsers(subparsers: Any) -> None:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p = _add(cat, "check", catalogue_check, "validate an override file")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--locale", metavar="L",
+                   help="a translation override ([catalogue] translation_override_files)")
     p = _add(cat, "docs", catalogue_docs, "the reference document (docs/catalogue.md)")
     p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
@@ -225,7 +264,17 @@ def add_command_parsers(subparsers: Any) -> None:
     p.add_argument("resource", metavar="RESOURCE", help="the resource's uuid")
     p.add_argument("--project", required=True, help="project ID (every read is scoped)")
 
+    broker = subparsers.add_parser("broker", help="the RabbitMQ side").add_subparsers(
+        dest="action", required=True)
+    p = _add(broker, "outages", broker_outages, "recorded broker outages, newest first")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = _add(broker, "definitions", broker_definitions,
+             "definitions for RabbitMQ's load_definitions (closes the window after a restart)")
+    p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
+
     mapping_commands.add_parsers(subparsers, _add)
+    services_commands.add_parsers(subparsers, _add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,7 +34,10 @@ class HeraldProcess:
                  extra: str = "", share_with: HeraldProcess | None = None,
                  transport_url: str = services.RABBIT_URL,
                  exchanges: list[str] | None = None, shared_topics: int | list[str] = 0,
-                 topic: str | None = None, amqp_url: str = services.AMQP_URL) -> None:
+                 topic: str | None = None, amqp_url: str = services.AMQP_URL,
+                 watch: bool = False) -> None:
+        """``watch``: run the watch of the services' queues (listener.watch),
+        one more process; off otherwise, so that tests count their workers."""
         token = secrets.token_hex(4)
         # share_with: a second listener on the same queues (and database)
         self.topic = share_with.topic if share_with else topic or f"hft_{token}"
@@ -86,7 +89,7 @@ class HeraldProcess:
             # as this file's services have it: herald-emit, the messaging
             # dispatcher and the oslo intake declare like them
             amqp_durable_queues = true
-            """) + textwrap.dedent(extra))
+            """) + ("" if watch else "[watch]\nenabled = false\n") + textwrap.dedent(extra))
         self.engine = sa.create_engine(db_url, pool_pre_ping=True)
         self.proc: subprocess.Popen[bytes] | None = None
         self._transport = None

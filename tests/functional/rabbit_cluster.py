@@ -52,6 +52,8 @@ class Cluster:
         token = secrets.token_hex(2)
         self.nodes = [Node(f"herald{token}n{i}", services.free_port(), services.free_port(),
                            tmp / f"n{i}") for i in range(1, size + 1)]
+        #: more rabbitmq.conf lines, for every node's next start
+        self.extra_config = ""
 
     def env(self, node: Node) -> dict[str, str]:
         return {**os.environ, "HOME": str(self.home),
@@ -73,7 +75,7 @@ class Cluster:
     def start(self, node: Node) -> None:
         node.base.mkdir(parents=True, exist_ok=True)
         (node.base / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{node.port}\n")
+            f"listeners.tcp.local = 127.0.0.1:{node.port}\n{self.extra_config}")
         (node.base / "enabled_plugins").write_text("[].\n")
         log = open(node.base / "server.out", "ab")
         node.proc = subprocess.Popen([SERVER], env=self.env(node), stdout=log,

@@ -66,7 +66,8 @@ def devstack(request, tmp_path):
     token = secrets.token_hex(4)
     nova_conf = tmp_path / "nova.conf"
     nova_conf.write_text("[DEFAULT]\n")
-    enabled = f"herald-listener herald-api {kind} rabbit"
+    # c-vol: cinder-volume's per-host queues are watched (listener.watch)
+    enabled = f"herald-listener herald-api {kind} rabbit c-vol"
     enabled += " keystone horizon" if WITH_KEYSTONE[kind] else ""
     # a Horizon checkout's local directories, and devstack's $PYTHON recording
     # what it is asked to run there
@@ -149,6 +150,10 @@ def test_stack_publish_unstack_clean(devstack):
         env["HERALD_SHARED_TOPICS"], env["HERALD_SHARED_QUEUE"])
     # the services herald joins are left as they are
     assert Path(env["NOVA_CONF"]).read_text() == "[DEFAULT]\n"
+    # the watch learns cinder-volume's per-host queues from cinder's database
+    # (nova-compute is not enabled here: no cell database)
+    (cinder_db,) = conf["watch"]["service_databases"].split(",")
+    assert sa.make_url(cinder_db).database == "cinder"
 
     log = tmp / "herald-listener.log"
     services.wait_until(lambda: log.exists() and "Consuming" in log.read_text(), 60,

@@ -31,7 +31,8 @@ def publish_every_entry(h, notifier_v1, notifier_v2):
     alternating where the project comes from. Returns what each should
     become, keyed by its unique resource_uuid."""
     expected = {}
-    for i, entry in enumerate(catalogue.sanctioned()):
+    entries = [e for e in catalogue.sanctioned() if not e.herald_only]  # herald's own: refused
+    for i, entry in enumerate(entries):
         params = wire.example_params(entry)
         resource = str(uuid.uuid4())
         c = ctx()
@@ -53,6 +54,9 @@ RETYPE = {"volume_id": VOL, "reason": "in_use"}
 # (payload, context, expected rejection code): what a service could really send
 NOTIFIER_INVALID = [
     ({"event_id": "NOT_A_REAL_EVENT", "params": {}}, ctx(), "unknown_event_id"),
+    # herald's own text (the broker outage banner): never from a notification
+    ({"event_id": "MESSAGING_UNAVAILABLE", "params": {"since": "2026-12-05T21:40:00"}}, ctx(),
+     "unknown_event_id"),
     ({"params": {}}, ctx(), "missing_field"),
     ({"event_id": "VOLUME_DELETE_FAILED", "params": {"volume_id": VOL, "reason": "in_use"}},
      ctx(project=None), "missing_field"),

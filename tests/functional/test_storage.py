@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import json
 import threading
 import uuid
 
@@ -27,7 +28,10 @@ def msg(n, project="proj-a", created=None, ttl_days=30, **kw):
                   user_message=f"Volume {n} could not be deleted.", publisher_id="volume.host-a",
                   created_at=created, expires_at=created + datetime.timedelta(days=ttl_days),
                   event_type="volume.delete.failed", category="action", session_id="sess-1",
-                  claim="group:ops")
+                  claim="group:ops",
+                  # JSON: quotes and a non-ASCII name through every driver's fast path
+                  params=json.dumps({"volume_id": f"vol-{n}", "name": "Datenträger \"1\""},
+                                    ensure_ascii=False))
     fields.update(kw)
     return UserMessage(**fields)
 
@@ -75,7 +79,7 @@ class TestSchema:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
 
-    def test_0008_gives_old_rows_the_services_resource_types_and_a_request_id(self, store):
+    def test_0013_gives_old_rows_the_services_resource_types_and_a_request_id(self, store):
         """Rows herald wrote before: volume, snapshot... and no request ID."""
         from alembic import command
 
@@ -83,9 +87,10 @@ class TestSchema:
         config = migration._config()
         with store.engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.downgrade(config, "0007")
+            command.downgrade(config, "0012")
         old = {"volume": "VOLUME", "snapshot": "VOLUME_SNAPSHOT", "backup": "VOLUME_BACKUP",
-               "share": "SHARE", "instance": "INSTANCE", "cluster": "CLUSTER"}
+               "share": "SHARE", "instance": "INSTANCE", "cluster": "CLUSTER",
+               "service": "SERVICE"}
         with store.engine.begin() as conn:
             conn.execute(sa.insert(messages), [
                 {"id": f"id-{kind}", "message_id": f"mid-{kind}", "project_id": "p",
@@ -495,6 +500,10 @@ class TestBulkPaths:
                 messages.c.message_id == "mid-proj-a-2")).scalar_one()
         assert {got[f"mid-proj-a-{i}"] for i in range(len(texts))} == set(texts)
         assert tuple(nulls) == (None, None) and req == "req\t2"
+        with store.engine.connect() as conn:
+            params = conn.execute(sa.select(messages.c.params).where(
+                messages.c.message_id == "mid-proj-a-3")).scalar_one()
+        assert json.loads(params) == {"volume_id": "vol-3", "name": 'Datenträger "1"'}
         assert count(store, messages) == len(texts) + 1
 
     def test_the_same_rows_as_the_plain_statement(self, store, conf, databases, backend):

@@ -31,28 +31,11 @@ CAPACITY_GB = 3
 BACKEND = "nfs1"
 
 
-def keystone_authtoken(keystone_url: str) -> str:
-    """``[keystone_authtoken]`` of a service checking tokens with the
-    bootstrap admin (tests/integration/keystone.py)."""
-    return textwrap.dedent(f"""\
-        [keystone_authtoken]
-        www_authenticate_uri = {keystone_url}
-        auth_url = {keystone_url}
-        auth_type = password
-        username = admin
-        password = admin
-        project_name = admin
-        user_domain_id = default
-        project_domain_id = default
-        interface = public
-        """)
-
-
 class Cinder:
     def __init__(self, venv: ServiceVenv, vhost: VirtualHost, databases: Databases,
                  tmp: Path, keystone_url: str | None = None) -> None:
-        """``keystone_url``: ``auth_strategy = keystone`` with that Keystone
-        (noauth without)."""
+        """``keystone_url``: authenticate users with that Keystone (its
+        bootstrap admin validates their tokens) instead of noauth."""
         self.venv, self.vhost = venv, vhost
         self.dir = tmp / "cinder"
         self.etc, self.logs = self.dir / "etc", self.dir / "logs"
@@ -61,9 +44,10 @@ class Cinder:
         self.port = services.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.conf = self.etc / "cinder.conf"
+        self.db_url = databases.create("cinder")
         self.conf.write_text(textwrap.dedent(f"""\
             [DEFAULT]
-            auth_strategy = {"noauth" if keystone_url is None else "keystone"}
+            auth_strategy = {"keystone" if keystone_url else "noauth"}
             transport_url = {vhost.transport_url}
             # project IDs such as "demo" (the default only admits hex)
             project_id_regex = [0-9a-zA-Z_\\-]+
@@ -76,12 +60,27 @@ class Cinder:
             host = cinder-it
             my_ip = 127.0.0.1
             [database]
-            connection = {databases.create("cinder")}
+            connection = {self.db_url}
             [oslo_concurrency]
             lock_path = {self.dir}/locks
             [oslo_messaging_notifications]
             driver = messagingv2
-            """) + ("" if keystone_url is None else keystone_authtoken(keystone_url)))
+            """))
+        if keystone_url:
+            with open(self.conf, "a") as f:
+                f.write(textwrap.dedent(f"""\
+                    [keystone_authtoken]
+                    www_authenticate_uri = {keystone_url}
+                    auth_url = {keystone_url}
+                    auth_type = password
+                    username = admin
+                    password = admin
+                    project_name = admin
+                    user_domain_id = default
+                    project_domain_id = default
+                    # the test's Keystone has public endpoints only
+                    interface = public
+                    """))
         # found next to cinder.conf (api_paste_config is deprecated)
         shutil.copy(venv.path / "etc" / "cinder" / "api-paste.ini", self.etc)
         self.processes: dict[str, Service] = {}

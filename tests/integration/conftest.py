@@ -20,8 +20,8 @@ from tests import services
 from tests.functional.herald_process import HeraldProcess
 from tests.integration import venvs
 from tests.integration.broker import VirtualHost
-from tests.integration.cinder import keystone_authtoken
 from tests.integration.databases import Databases
+from tests.integration.keystone import keystone_authtoken
 from tests.integration.processes import Service, http_status
 
 BIN = Path(sys.executable).parent
@@ -46,18 +46,25 @@ class Herald:
 
     def __init__(self, tmp: Path, vhost: VirtualHost, databases: Databases,
                  exchanges: list[str], shared_topics: list[str],
+                 watch: str | None = None, extra: str = "",
                  keystone_url: str | None = None) -> None:
-        """``keystone_url``: herald-api with ``auth_strategy = keystone``."""
+        """``watch``: the ``[watch]`` options, to run the watch of the
+        services' queues (listener.watch); ``extra``: more configuration
+        (the stall watcher's, say); ``keystone_url``: herald-api with
+        ``auth_strategy = keystone``."""
         self.api_port = services.free_port()
         self.base = f"http://127.0.0.1:{self.api_port}"
         self.listener = HeraldProcess(
             tmp / "herald", databases.create("herald", driver="postgresql+psycopg"),
             transport_url=vhost.transport_url, amqp_url=vhost.amqp_url, exchanges=exchanges,
-            topic="user_messages", shared_topics=shared_topics, extra=textwrap.dedent(f"""\
+            topic="user_messages", shared_topics=shared_topics, watch=watch is not None,
+            extra=textwrap.dedent(f"""\
                 [api]
                 auth_strategy = {"noauth" if keystone_url is None else "keystone"}
                 port = {self.api_port}
-                """) + ("" if keystone_url is None else keystone_authtoken(keystone_url)))
+                """) + ("" if watch is None else "[watch]\n" + textwrap.dedent(watch))
+            + textwrap.dedent(extra)
+            + ("" if keystone_url is None else keystone_authtoken(keystone_url)))
         self.listener.prepare_database()
         self.api: Service | None = None
 
@@ -100,16 +107,24 @@ def herald(tmp_path, vhost, databases):
     made = []
 
     def make(exchanges: list[str], shared_topics: list[str],
+             watch: str | None = None, extra: str = "",
              keystone_url: str | None = None) -> Herald:
         if not services.port_open(5432):
             services.unavailable("PostgreSQL on 127.0.0.1:5432")
-        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics, keystone_url)
+        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics, watch, extra,
+                   keystone_url)
         made.append(h)
         return h
 
     yield make
     for h in made:
         h.stop()
+
+
+@pytest.fixture(scope="session")
+def keystone_venv():
+    """Keystone 30 (in the Horizon test's virtualenv: one build for both)."""
+    return venvs.HORIZON.ensure()
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,17 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PAGE_SIZE = 5
 
 
+def compile_translations(locale_dir: Path) -> None:
+    """Every django.po to its .mo, as herald's setup.py does at build time."""
+    from babel.messages import mofile, pofile
+
+    for po in locale_dir.glob("*/LC_MESSAGES/*.po"):
+        with po.open("rb") as f:
+            catalog = pofile.read_po(f, locale=po.parts[-3])
+        with po.with_suffix(".mo").open("wb") as f:
+            mofile.write_mo(f, catalog)
+
+
 class Horizon:
     def __init__(self, venv: ServiceVenv, tmp: Path, keystone_url: str) -> None:
         self.venv = venv
@@ -36,10 +47,13 @@ class Horizon:
         local = self.dir / "settings" / "local"
         local.mkdir(parents=True)
         (local / "__init__.py").write_text("")
-        # the plugin alone on the path, not herald's other packages
+        # the plugin alone on the path, not herald's other packages, with its
+        # translations compiled as a build does (Django reads only .mo files)
         code = self.dir / "code"
         code.mkdir()
-        (code / "herald_dashboard").symlink_to(REPO / "herald_dashboard")
+        shutil.copytree(REPO / "herald_dashboard", code / "herald_dashboard",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+        compile_translations(code / "herald_dashboard" / "locale")
         plugin = REPO / "herald_dashboard"
         (local / "local_settings.py").write_text(textwrap.dedent(f"""\
             import os

@@ -26,6 +26,23 @@ from tests.integration.venvs import ServiceVenv
 USERS = ("demo", "other")
 
 
+def keystone_authtoken(keystone_url: str) -> str:
+    """``[keystone_authtoken]`` of a service checking tokens with the
+    bootstrap admin (herald-api, as cinder-api and nova-api are set up)."""
+    return textwrap.dedent(f"""\
+        [keystone_authtoken]
+        www_authenticate_uri = {keystone_url}
+        auth_url = {keystone_url}
+        auth_type = password
+        username = admin
+        password = admin
+        project_name = admin
+        user_domain_id = default
+        project_domain_id = default
+        interface = public
+        """)
+
+
 class Keystone:
     def __init__(self, venv: ServiceVenv, tmp: Path) -> None:
         self.venv = venv
@@ -111,11 +128,26 @@ class Keystone:
                 "default_project_id": project}})["user"]["id"]
             self._call(admin, "PUT", f"/projects/{project}/users/{user}/roles/{member}")
             self.projects[name] = project
-        self.register("user-messages", "herald", messages_url)
+        service = self._call(admin, "POST", "/services", {"service": {
+            "type": "user-messages", "name": "herald",
+            "description": "User messages (herald)"}})["service"]["id"]
+        self._call(admin, "POST", "/endpoints", {"endpoint": {
+            "service_id": service, "interface": "public", "region_id": "RegionOne",
+            "url": messages_url}})
         return self.projects
 
-    def register(self, service_type: str, name: str, url: str) -> None:
-        """A service and its public endpoint in the catalog."""
+    def service_account(self, name: str, role: str = "admin") -> None:
+        """A user ``name`` (password = name) with ``role`` on project admin:
+        how herald's [service_credentials] account is set up."""
+        admin = self.token("admin", "admin", "admin")
+        role_id = self._call(admin, "GET", f"/roles?name={role}")["roles"][0]["id"]
+        project = self._call(admin, "GET", "/projects?name=admin")["projects"][0]["id"]
+        user = self._call(admin, "POST", "/users", {"user": {
+            "name": name, "domain_id": "default", "password": name}})["user"]["id"]
+        self._call(admin, "PUT", f"/projects/{project}/users/{user}/roles/{role_id}")
+
+    def add_service(self, service_type: str, name: str, url: str) -> None:
+        """A service at a public endpoint of RegionOne."""
         admin = self.token("admin", "admin", "admin")
         service = self._call(admin, "POST", "/services", {"service": {
             "type": service_type, "name": name}})["service"]["id"]

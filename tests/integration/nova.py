@@ -28,7 +28,6 @@ from typing import Any
 from tests import services
 from tests.integration import http
 from tests.integration.broker import VirtualHost
-from tests.integration.cinder import keystone_authtoken
 from tests.integration.databases import Databases
 from tests.integration.processes import Service, http_status
 from tests.integration.standins import IMAGE_ID, StandIn
@@ -46,11 +45,13 @@ FLAVOR = "42"
 
 class Nova:
     def __init__(self, venv: ServiceVenv, vhost: VirtualHost, databases: Databases,
-                 tmp: Path, notification_format: str, keystone_url: str | None = None
-                 ) -> None:
-        """``keystone_url``: nova-api checks Keystone tokens (its shipped
-        pipeline, ``authtoken`` kept) instead of trusting headers."""
-        self.keystone_url = keystone_url
+                 tmp: Path, notification_format: str, rpc_response_timeout: int = 60,
+                 keystone: Any = None) -> None:
+        """``rpc_response_timeout``: oslo's default, 60 s; shorter makes the
+        conductor give up on a scheduler that does not answer sooner.
+        ``keystone`` (tests.integration.keystone.Keystone): nova-api keeps
+        its ``authtoken`` filter and users send Keystone tokens."""
+        self.keystone = keystone
         self.venv, self.vhost = venv, vhost
         self.dir = tmp / "nova"
         self.etc, self.logs = self.dir / "etc", self.dir / "logs"
@@ -72,6 +73,7 @@ class Nova:
             host = nova-it
             state_path = {self.dir}/state
             transport_url = {vhost.transport_url}
+            rpc_response_timeout = {rpc_response_timeout}
             [api_database]
             connection = {databases.create("nova_api")}
             [database]
@@ -97,11 +99,25 @@ class Nova:
             endpoint = {self.neutron.url}
             token = admin
             endpoint_override = {self.neutron.url}
-            """) + ("" if keystone_url is None else keystone_authtoken(keystone_url)))
+            """))
+        if keystone is not None:
+            with open(self.conf, "a") as f:
+                f.write(textwrap.dedent(f"""\
+                    [keystone_authtoken]
+                    www_authenticate_uri = {keystone.url}
+                    auth_url = {keystone.url}
+                    auth_type = password
+                    username = admin
+                    password = admin
+                    project_name = admin
+                    user_domain_id = default
+                    project_domain_id = default
+                    interface = public
+                    """))
         shipped = (venv.path / "etc" / "nova" / "api-paste.ini").read_text()
         (self.etc / "nova" / "api-paste.ini").write_text(
-            shipped if keystone_url else
-            re.sub(r"^(keystone = .*) authtoken ", r"\1 ", shipped, flags=re.M))
+            shipped if keystone is not None
+            else re.sub(r"^(keystone = .*) authtoken ", r"\1 ", shipped, flags=re.M))
         (self.dir / "nova_api_wsgi.py").write_text(NOVA_API_WRAPPER)
         self.processes: dict[str, Service] = {}
         self._manage("placement-manage", "--config-file",
@@ -128,24 +144,26 @@ class Nova:
                                   "-w", "1", "--threads", "2", "--timeout", "120",
                                   "--no-control-socket", app], env=env)
 
-    def start(self) -> Nova:
-        """placement, nova-conductor, nova-scheduler and nova-api, ready."""
+    def start(self, without: tuple[str, ...] = ()) -> Nova:
+        """placement, nova-conductor, nova-scheduler and nova-api, ready;
+        ``without``: services not started (nova-conductor, nova-scheduler)."""
         placement = self._gunicorn("placement-api", self.placement_port,
                                    "placement.wsgi.api:application",
                                    {"OS_PLACEMENT_CONFIG_DIR": str(self.etc / "placement")})
         conf = ["--config-file", str(self.conf)]
-        conductor = self._start("nova-conductor", [self.venv.bin("nova-conductor"), *conf])
-        scheduler = self._start("nova-scheduler", [self.venv.bin("nova-scheduler"), *conf])
+        rpc = [self._start(name, [self.venv.bin(name), *conf])
+               for name in ("nova-conductor", "nova-scheduler") if name not in without]
         api = self._gunicorn("nova-api", self.api_port, "nova_api_wsgi:application",
                              {"OS_NOVA_CONFIG_DIR": str(self.etc / "nova")})
         placement.wait_for(lambda: http_status(
             f"http://127.0.0.1:{self.placement_port}/") == 200, "answering GET /")
-        conductor.wait_for(lambda: self.vhost.consumed("conductor"), "consuming its RPC queue")
-        scheduler.wait_for(lambda: self.vhost.consumed("scheduler"), "consuming its RPC queue")
+        for service in rpc:
+            topic = service.name.removeprefix("nova-")
+            service.wait_for(lambda t=topic: self.vhost.consumed(t), "consuming its RPC queue")
         api.wait_for(lambda: http_status(self.base + "/") == 200, "answering GET /")
-        if self.keystone_url:  # flavors are the Keystone users' to make
-            return self
-        status, _, body = self.api("POST", "/flavors", ADMIN, {"flavor": {
+        admin = ADMIN if self.keystone is None else {
+            "X-Auth-Token": self.keystone.token("admin", "admin", "admin")}
+        status, _, body = self.api("POST", "/flavors", admin, {"flavor": {
             "name": "it.tiny", "ram": 64, "vcpus": 1, "disk": 1, "id": FLAVOR}})
         assert status == 200, body
         return self
@@ -165,8 +183,9 @@ class Nova:
         return http.call(method, f"{self.base}/v2.1{path}",
                          {**headers, "OpenStack-API-Version": "compute 2.37"}, body)
 
-    @staticmethod
-    def user(project: str) -> dict[str, str]:
+    def user(self, project: str) -> dict[str, str]:
+        if self.keystone is not None:  # users of tests.integration.keystone: password = name
+            return {"X-Auth-Token": self.keystone.token(project, project, project)}
         return {"X-User-Id": f"{project}-user", "X-Project-Id": project,
                 "X-Roles": "member,reader", "X-Auth-Token": f"{project}-token"}
 

@@ -67,7 +67,9 @@ def rows_for(project: str, now: datetime.datetime) -> list[UserMessage]:
 
 
 def other_rows(project: str, now: datetime.datetime) -> list[UserMessage]:
-    return [UserMessage(
+    """Three messages, the last one with its parameters stored: herald-api
+    renders it in the reader's language."""
+    rows = [UserMessage(
         id=str(uuid.uuid4()), message_id=f"other-{i}", project_id=project, user_id="o",
         request_id=f"req-other-{i}", event_id="EVENT_OTHER", resource_type="VOLUME",
         resource_uuid=str(uuid.uuid4()), message_level="ERROR",
@@ -75,6 +77,10 @@ def other_rows(project: str, now: datetime.datetime) -> list[UserMessage]:
         session_id=None, claim=None, created_at=now - datetime.timedelta(minutes=30 - i),
         expires_at=now + datetime.timedelta(days=1), event_type="volume.x.failed",
         category="action", root_id=None, last_seen_at=now) for i in range(3)]
+    rows[-1].event_id = "VOLUME_EXTEND_FAILED"
+    rows[-1].params = json.dumps({"volume_id": VOL_A, "new_size_gb": 20,
+                                  "reason": "no_capacity"})
+    return rows
 
 
 class HeraldAPI:
@@ -294,6 +300,20 @@ def test_the_event_viewer(cloud):
     login(browser, horizon, "other", "/project/events/")
     browser.shot("5-other-events")
     assert sorted(row_ids(browser)) == sorted(m.id for m in other)
+
+    # a user whose Horizon language is Japanese (the language Horizon's settings
+    # keep in its cookie): herald-api's text and the plugin's own strings
+    browser.driver.add_cookie({"name": "horizon_language", "value": "ja"})
+    browser.driver.get(f"{horizon.url}/project/events/")
+    wait(browser, lambda d: d.find_elements(by().ID, "events"), "the Japanese events page")
+    browser.shot("5b-other-events-ja")
+    headers = [th.text for th in browser.driver.find_elements(
+        by().CSS_SELECTOR, "table#events thead th")]
+    for header in ("時刻", "レベル", "リソース", "メッセージ"):
+        assert any(header in h for h in headers), headers
+    table = browser.driver.find_element(by().ID, "events").text
+    assert f"ボリューム {VOL_A} を 20 GB に拡張できませんでした" in table
+    assert "Other project's message 0." in table  # stored before 0009: as stored
 
     # an administrator sees both projects'
     login(browser, horizon, "admin", "/admin/events/")

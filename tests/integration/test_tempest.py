@@ -57,8 +57,8 @@ class Cloud:
         self.cinder = Cinder(venvs.CINDER.ensure(), self.vhost, self.databases, self.tmp,
                              keystone_url=self.keystone.url).start()
         self.router = Router(self.herald.base, self.cinder.base).start()
-        self.keystone.register("volumev3", "cinder", f"{self.cinder.base}/v3/$(project_id)s")
-        self.keystone.register("block-storage", "cinder-with-herald",
+        self.keystone.add_service("volumev3", "cinder", f"{self.cinder.base}/v3/$(project_id)s")
+        self.keystone.add_service("block-storage", "cinder-with-herald",
                                f"{self.router.url}/v3/$(project_id)s")
         return self
 
@@ -90,10 +90,10 @@ def nova(cloud, tmp_path_factory):
     """nova 34 and placement with keystone auth in the same cloud (no compute
     host: every boot fails at the scheduler), for the plugin's boot test."""
     n = Nova(venvs.NOVA.ensure(), cloud.vhost, cloud.databases,
-             tmp_path_factory.mktemp("nova"), "unversioned", keystone_url=cloud.keystone.url)
+             tmp_path_factory.mktemp("nova"), "unversioned", keystone=cloud.keystone)
     try:
         n.start()
-        cloud.keystone.register("compute", "nova", f"{n.base}/v2.1")
+        cloud.keystone.add_service("compute", "nova", f"{n.base}/v2.1")
         # nova's exchange exists now: herald binds its queue to it before a boot
         cloud.herald.listener.wait_log("The exchange 'nova' exists now", timeout=120)
         yield n

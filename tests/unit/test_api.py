@@ -28,6 +28,11 @@ class NoStore:
     def get_message_of_any_project(self, message_id):
         return None
 
+    outage = None
+
+    def broker_outage(self):
+        return self.outage
+
 
 @pytest.fixture
 def make_app(conf):
@@ -129,7 +134,8 @@ def test_responses_name_their_microversion(make_app):
         "X-Auth-Token": "u:p", microversion.HEADER: "volume 3.5"})
     assert status == 200
     assert headers[microversion.HEADER] == "volume 3.5"
-    assert headers["Vary"] == microversion.HEADER
+    assert headers["Vary"] == f"{microversion.HEADER}, Accept-Language"
+    assert headers["Content-Language"] == "en"  # no Accept-Language: English, as before
     assert headers["x-openstack-request-id"].startswith("req-")
 
 
@@ -169,3 +175,65 @@ def test_an_unreachable_database_is_a_503(make_app):
     status, body, headers = call(app, "/v3/messages", **{"X-Auth-Token": "u:p"})
     assert status == 503 and body["serviceUnavailable"]["code"] == 503
     assert headers["Retry-After"] == "5" and "refused" not in json.dumps(body)
+
+
+def test_only_administrators_read_the_operators_project(make_app, conf):
+    """herald's operator messages (listener.watch) name hosts and queues."""
+    from api import messages, policy
+
+    app, store = make_app()
+    for path in ("/v3/_operators/messages", "/v3/_operators/messages/x"):
+        assert call(app, path, **{"X-Auth-Token": "u1:mine"})[0] == 403, path
+    assert call(app, "/v3/mine/messages?project_id=_operators",
+                **{"X-Auth-Token": "u1:mine", "OpenStack-API-Version": "volume 3.5"})[0] == 403
+    from collector.rendering import Texts
+
+    handler = messages.Messages(conf, store, policy.enforcer(conf), Texts(conf))
+
+    def request(roles, project="adminproj"):
+        req = webob.Request.blank("/v3/_operators/messages")
+        req.environ.update({"HTTP_X_PROJECT_ID": project, "HTTP_X_ROLES": roles,
+                            "herald.version": microversion.parse({})})
+        return req
+
+    handler.index(request("admin,member,reader"), "_operators")
+    assert store.asked[0] == "_operators"
+    with pytest.raises(APIError) as exc:
+        handler.index(request("member,reader"), "_operators")
+    assert exc.value.status == 403
+    with pytest.raises(APIError) as exc:  # a token scoped to a project of that name
+        handler.index(request("member,reader", project="_operators"))
+    assert exc.value.status == 403
+
+
+def test_messaging_status_says_since_when_in_the_catalogues_words(make_app):
+    import datetime
+    app, store = make_app()
+    status, body, _ = call(app, "/v3/p/messaging-status", **{"X-Auth-Token": "u:p"})
+    assert status == 200 and body["messaging_status"]["available"] is True
+    assert body["messaging_status"]["message"] is None
+    store.outage = {"started_at": datetime.datetime(2026, 12, 5, 21, 40, 7),
+                    "opened_by": "secret-host"}
+    status, body, _ = call(app, "/v3/p/messaging-status", **{"X-Auth-Token": "u:p"})
+    assert status == 200 and body["messaging_status"] == {
+        "available": False, "unavailable_since": "2026-12-05T21:40:07",
+        "event_id": "MESSAGING_UNAVAILABLE", "message_level": "WARNING",
+        "message": "The cloud's internal messaging service has been unavailable since "
+                   "2026-12-05 21:40 UTC: new requests may hang or stay in progress until "
+                   "it recovers."}
+    assert "secret-host" not in json.dumps(body)  # the recording node is operators' only
+    # another project's URL: refused, as for messages
+    assert call(app, "/v3/other/messaging-status", **{"X-Auth-Token": "u:p"})[0] == 403
+    assert call(app, "/v3/p/messaging-status", "POST", **{"X-Auth-Token": "u:p"})[0] == 405
+
+
+def test_messaging_status_uses_the_operators_wording(make_app, conf, tmp_path):
+    import datetime
+    override = tmp_path / "override.yaml"
+    override.write_text("MESSAGING_UNAVAILABLE: \"Our messaging is down since {since}.\"\n")
+    conf.set_override("override_file", str(override), group="catalogue")
+    app, store = make_app()
+    store.outage = {"started_at": datetime.datetime(2026, 12, 5, 21, 40), "opened_by": "h"}
+    body = call(app, "/v3/p/messaging-status", **{"X-Auth-Token": "u:p"})[1]
+    assert body["messaging_status"]["message"] == \
+        "Our messaging is down since 2026-12-05 21:40 UTC."

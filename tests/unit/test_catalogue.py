@@ -29,7 +29,7 @@ def test_sanctioned_catalogue_covers_the_spec_use_cases(sanctioned):
 def test_every_entry_renders_its_examples_within_bounds(sanctioned):
     for e in sanctioned:
         params = example_params(e)
-        text = e.template.render({n: p.check(params[n]) for n, p in e.params.items()})
+        text = e.template_for(params).render({n: p.check(params[n]) for n, p in e.params.items()})
         assert text == expected_text(e, params)
         assert "{" not in text and len(text) <= MAX_MESSAGE_LENGTH
 
@@ -38,8 +38,9 @@ def test_describe_is_json_with_typed_params(sanctioned):
     d = sanctioned.get("VOLUME_EXTEND_FAILED").describe()
     assert json.loads(json.dumps(d)) == d
     assert set(d) == {"event_id", "event_type", "category", "resource_type", "level",
-                      "template", "params"}
+                      "template", "params", "herald_only"}
     assert (d["event_type"], d["category"]) == ("volume.extend.failed", "action")
+    assert d["herald_only"] is False
     assert d["params"]["volume_id"] == "uuid"
     assert d["params"]["new_size_gb"] == "integer[1..1048576]"
 

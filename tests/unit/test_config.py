@@ -11,8 +11,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_every_herald_option_has_help():
+    from listener.watch import credentials
+
     for group, options in opts.list_opts():
         for opt in options:
+            if group == credentials.GROUP and opt not in credentials.OPTS:
+                continue  # keystoneauth1's own options, worded by keystoneauth1
             assert opt.help and len(opt.help) > 20, (group, opt.name)
 
 

@@ -39,6 +39,23 @@ def test_catalogue_check(capsys, tmp_path, conffile):
     assert rc == 1 and "placeholders must be exactly {reason}, {volume_id}" in err
 
 
+def test_catalogue_check_of_a_translation_override(capsys, tmp_path, conffile):
+    good = tmp_path / "ja.yaml"
+    good.write_text('VOLUME_DELETE_FAILED: "ボリューム {volume_id} は削除されませんでした: '
+                    '{reason}。"\n', encoding="utf-8")
+    rc, out, _ = run(capsys, "--config-file", conffile, "catalogue", "check", str(good),
+                     "--locale", "ja")
+    assert rc == 0 and "valid, re-words 1 entries in ja" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('VOLUME_DELETE_FAILED: "{volume_id.__class__} {reason}"\n')
+    rc, _, err = run(capsys, "--config-file", conffile, "catalogue", "check", str(bad),
+                     "--locale", "ja")
+    assert rc == 1 and "attribute or index access" in err
+    rc, _, err = run(capsys, "--config-file", conffile, "catalogue", "check", str(good),
+                     "--locale", "xx")
+    assert rc == 1 and "no 'xx' translation" in err
+
+
 def test_db_messages_and_rejected_on_sqlite(capsys, conffile):
     assert run(capsys, "--config-file", conffile, "db", "upgrade")[0] == 0
     rc, out, _ = run(capsys, "--config-file", conffile, "db", "version")
@@ -137,3 +154,22 @@ def test_mapping_check_list_and_docs(capsys, conffile, tmp_path):
     assert rc == 0 and rows[0]["name"] == "nova.compute_task.build_instances"
     rc, out, _ = run(capsys, "--config-file", conffile, "mapping", "docs")
     assert rc == 0 and "### `cinder.scheduler.create_volume`" in out
+
+
+def test_broker_outages_newest_first_with_the_nodes(capsys, conffile, conf):
+    import datetime
+
+    import storage
+    assert run(capsys, "--config-file", conffile, "db", "upgrade")[0] == 0
+    rc, out, _ = run(capsys, "--config-file", conffile, "broker", "outages")
+    assert rc == 0 and out.split() == ["started_at", "ended_at", "opened_by", "closed_by"]
+    store = storage.get_connection(conf, open(conffile).read().split("= ", 1)[1].strip())
+    t0 = datetime.datetime(2026, 12, 5, 21, 40, 7)
+    store.open_broker_outage(t0, "node-a")
+    store.close_broker_outage(t0 + datetime.timedelta(minutes=3), "node-b")
+    store.open_broker_outage(t0 + datetime.timedelta(hours=1), "node-b")
+    store.close()
+    rc, out, _ = run(capsys, "--config-file", conffile, "broker", "outages", "--format", "json")
+    rows = json.loads(out)
+    assert rc == 0 and [(r["opened_by"], r["closed_by"], r["ended_at"]) for r in rows] == [
+        ("node-b", None, None), ("node-a", "node-b", "2026-12-05T21:43:07")]

@@ -10,8 +10,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "catalogue.md"
 
 
+def _reference() -> str:
+    return reference.render(catalogue.sanctioned(), catalogue.operators())
+
+
 def test_docs_catalogue_md_is_current():
-    assert reference.render(catalogue.sanctioned()) == DOC.read_text(encoding="utf-8"), (
+    assert _reference() == DOC.read_text(encoding="utf-8"), (
         "docs/catalogue.md is stale: run "
         "'herald-manage catalogue docs --output docs/catalogue.md' and review both together")
 
@@ -32,13 +36,23 @@ def test_every_entry_and_choice_is_documented():
         assert f"| `{step}` |" in text
 
 
+def test_operator_entries_are_documented_apart_and_never_checkable_by_notifications():
+    ops, cat = catalogue.operators(), catalogue.sanctioned()
+    assert len(ops) >= 3
+    assert not {e.event_id for e in ops} & {e.event_id for e in cat}
+    text = _reference()
+    section = text[text.index("## Operators only"):]
+    for e in ops:
+        assert f"### `{e.event_id}`" in section and f"- template: {e.template.text}" in section
+
+
 def test_the_command_writes_what_render_returns(tmp_path, capsys):
     conf = tmp_path / "herald.conf"
     conf.write_text(f"[database]\nconnection = sqlite:///{tmp_path}/h.sqlite\n")
     out = tmp_path / "catalogue.md"
     rc = manage.main(["--config-file", str(conf), "catalogue", "docs", "--output", str(out)])
     assert rc == 0 and f"wrote {out}" in capsys.readouterr().out
-    assert out.read_text(encoding="utf-8") == reference.render(catalogue.sanctioned())
+    assert out.read_text(encoding="utf-8") == _reference()
 
 
 def test_docs_mapping_md_shows_the_shipped_rules_as_they_are():

@@ -192,6 +192,12 @@ def test_candidates_are_cached_per_event_type():
 
 
 # -- load-time checks -------------------------------------------------------------
+def test_no_rule_may_produce_heralds_own_text():
+    text = problems(rule(name="a", event_id="MESSAGING_UNAVAILABLE",
+                         params={"since": "payload.since"}))
+    assert "rule a: event_id 'MESSAGING_UNAVAILABLE' is herald's own text" in text
+
+
 def test_every_problem_of_every_rule_is_reported_at_once():
     text = problems(
         rule(name="a", event_id="NOT_AN_ENTRY"),

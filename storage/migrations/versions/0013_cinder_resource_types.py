@@ -5,8 +5,8 @@ SHARE...; herald stored the event type's first part (volume, snapshot...).
 Rows without a request ID get the one herald-listener now derives for a
 notification that came without one: ``req-`` and uuid5 of its message_id.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05
 """
 
@@ -15,8 +15,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -25,7 +25,7 @@ ALIASES = {"snapshot": "VOLUME_SNAPSHOT", "backup": "VOLUME_BACKUP"}
 # the catalogue's other resource types when it was written: upper case is theirs.
 # Named, not "every row != UPPER(row)": MySQL's default collation compares
 # without case, and would see nothing to change.
-UPPER = ("volume", "share", "instance", "cluster")
+UPPER = ("volume", "share", "instance", "cluster", "service")
 NAMESPACE = uuid.UUID("5d0c3b57-1b1e-4c4e-9a57-6865726c6421")
 BATCH = 1000
 
