@@ -66,7 +66,7 @@ class Tempest:
             catalog_type = {catalog_type}
             min_microversion = 3.0
             max_microversion = latest
-            build_timeout = 60
+            build_timeout = 120
             volume_size = 1
             [volume-feature-enabled]
             backup = false
