@@ -66,9 +66,11 @@ class Router:
     def __call__(self, req: webob.Request) -> webob.Response:
         try:
             version = microversion.parse(req.headers)
+            herald_version = microversion.parse_herald(req.headers)
         except microversion.VersionError as exc:
             return errors.fault(exc.status, str(exc))
         req.environ["herald.version"] = version
+        req.environ["herald.event_model"] = herald_version is not None
         locale = self.languages.negotiate(req.headers.get(language.HEADER))
         req.environ["herald.locale"] = locale
         unreadable = _unreadable(req)
@@ -96,7 +98,8 @@ class Router:
             response = result if isinstance(result, webob.Response) else webob.Response(
                 content_type="application/json", charset="utf-8",
                 body=json.dumps(result).encode())
-        response.headers[microversion.HEADER] = f"{microversion.SERVICE} {version}"
+        response.headers[microversion.HEADER] = f"{microversion.SERVICE} {version}" + (
+            "" if herald_version is None else f", {microversion.HERALD_SERVICE} {herald_version}")
         response.headers["Vary"] = f"{microversion.HEADER}, {language.HEADER}"
         response.headers["Content-Language"] = language.content_language(locale)
         return response

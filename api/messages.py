@@ -111,11 +111,11 @@ class Messages:
     def show(self, req: webob.Request, message_id: str, project_id: str | None = None
              ) -> dict[str, Any]:
         scope = self._scope(req, project_id)
-        body = views.message(req, self._find(req, scope, message_id, "message:get"),
-                             text=self._text(req))
-        # "messages" too: openstacksdk's Message resource reads the body of a
-        # show under its resource_key, "messages" (against Cinder it gets Nones)
-        return {"message": body, "messages": body}
+        # only "message", as Cinder (openstacksdk, whose Message resource reads
+        # "messages", gets from herald what it gets from Cinder: the id it had)
+        return {"message": views.message(req, self._find(req, scope, message_id,
+                                                         "message:get"),
+                                         text=self._text(req))}
 
     def delete(self, req: webob.Request, message_id: str, project_id: str | None = None
                ) -> webob.Response:

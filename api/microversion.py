@@ -6,6 +6,12 @@ Cinder treats a request without the header as 3.0, where messages do not
 exist (404): openstacksdk and ``openstack volume message list`` send no
 header unless configured. herald is lenient there: no header means the
 latest version (docs/api.md).
+
+At every ``volume`` version a body is exactly what Cinder sends: Tempest
+validates it with ``additionalProperties: false``. herald's event model
+(``event_type``, ``count``, ``root_id``...) is an opt-in no Cinder client
+sends: herald's own service in the same header, ``user-messages 1.0``
+(alone, or beside a ``volume`` version: ``volume 3.5, user-messages 1.0``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ MAX = (3, 71)
 MESSAGES = (3, 3)
 QUERY = (3, 5)
 _VERSION = re.compile(r"(\d+)\.(\d+)")
+#: herald's own microversions: the event model's keys in every message
+HERALD_SERVICE = "user-messages"
+HERALD_MIN = HERALD_MAX = (1, 0)
 
 
 class VersionError(ValueError):
@@ -50,28 +59,49 @@ class Version:
 LATEST = Version(*MAX)
 
 
+HERALD_LATEST = Version(*HERALD_MAX)
+
+
+def _entry(raw: str | None, service: str) -> str | None:
+    """The version ``service`` is given in an ``OpenStack-API-Version``
+    header ("volume 3.5, user-messages 1.0"), or None."""
+    if raw is None:
+        return None
+    entries = [e.strip().split(None, 1) for e in raw.split(",")]
+    mine = [e[1].strip() if len(e) == 2 else "" for e in entries
+            if e and e[0].lower() == service]
+    return mine[0] if mine else None
+
+
+def _version(value: str, low: tuple[int, int], high: Version) -> Version:
+    if value.lower() == "latest":
+        return high
+    m = _VERSION.fullmatch(value)
+    if m is None:
+        raise VersionError(f"invalid microversion {value[:20]!r}: "
+                           f"{low[0]}.N or latest", 400)
+    version = Version(int(m.group(1)), int(m.group(2)))
+    if not Version(*low) <= version <= high:
+        raise VersionError(f"version {version} is not supported: {low[0]}.{low[1]} to "
+                           f"{high}", 406)
+    return version
+
+
 def parse(headers: Mapping[str, str]) -> Version:
-    """The version a request asks for (the latest when it asks none)."""
-    raw = headers.get(HEADER)
-    if raw is not None:  # "volume 3.5"; other services' entries are not ours
-        entries = [e.strip().split(None, 1) for e in raw.split(",")]
-        mine = [e[1].strip() if len(e) == 2 else "" for e in entries
-                if e and e[0].lower() == SERVICE]
-        if not mine:
+    """The volume version a request asks for (the latest when it asks none)."""
+    value = _entry(headers.get(HEADER), SERVICE)
+    if value is None:
+        if HEADER in headers:  # other services' entries are not ours
             return LATEST
-        value = mine[0]
-    else:
         legacy = headers.get(LEGACY_HEADER)
         if legacy is None:
             return LATEST
         value = legacy.strip()
-    if value.lower() == "latest":
-        return LATEST
-    m = _VERSION.fullmatch(value)
-    if m is None:
-        raise VersionError(f"invalid microversion {value[:20]!r}: 3.N or latest", 400)
-    version = Version(int(m.group(1)), int(m.group(2)))
-    if not Version(*MIN) <= version <= LATEST:
-        raise VersionError(f"version {version} is not supported: {MIN[0]}.{MIN[1]} to "
-                           f"{LATEST}", 406)
-    return version
+    return _version(value, MIN, LATEST)
+
+
+def parse_herald(headers: Mapping[str, str]) -> Version | None:
+    """herald's own version (``user-messages 1.0``), None when the request
+    does not opt in to the event model's keys (no Cinder client does)."""
+    value = _entry(headers.get(HEADER), HERALD_SERVICE)
+    return None if value is None else _version(value, HERALD_MIN, HERALD_LATEST)

@@ -3,8 +3,10 @@
 ``limit``, ``marker``, ``offset``, ``sort=key[:asc|desc]`` or
 ``sort_key``/``sort_dir`` (not both), filters, ``created_since`` and
 ``created_before`` (ISO 8601), and for administrators ``project_id`` and
-``all_tenants``. Anything malformed is a 400 with the reason; unknown
-parameters are ignored, as Cinder does.
+``all_tenants``. ``resource_type`` is read in either spelling (``VOLUME``,
+as Cinder's clients send it, or herald's old ``volume``). Anything
+malformed is a 400 with the reason; unknown parameters are ignored, as
+Cinder does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.errors import APIError
+from collector import resources
 from storage.base import SORT_KEYS
 
 FILTERS = ("resource_uuid", "resource_type", "event_id", "request_id", "message_level",
@@ -104,6 +107,8 @@ def parse(params: Mapping[str, str], *, max_limit: int, default_limit: int,
             if len(value) > MAX_FILTER_LENGTH:
                 raise APIError(400, f"{name} is longer than {MAX_FILTER_LENGTH} characters")
             filters[name] = value
+    if "resource_type" in filters:  # VOLUME, or herald's old spelling, volume
+        filters["resource_type"] = resources.normalise(filters["resource_type"])
     key, ascending = _sort(params)
     all_tenants = (params.get("all_tenants") or "").lower() in ("1", "true", "yes")
     marker = params.get("marker")

@@ -1,12 +1,14 @@
-"""Messages as Cinder's view builder shows them, plus herald's own keys.
+"""Messages as Cinder's view builder shows them, plus herald's own keys on request.
 
 Cinder's keys (``id``, ``event_id``, ``user_message``, ``message_level``,
 ``created_at``, ``guaranteed_until``, ``request_id``, ``resource_type``,
-``resource_uuid``, ``links``) come first; herald's event model adds
-``event_type``, ``category``, ``count``, ``last_seen_at``, ``parent_id`` and
-``root_id``, and ``project_id`` (an administrator's every-project list
-needs it; the links name it anyway). Never the publisher, the session or
-the claim.
+``resource_uuid``, ``links``) and nothing else, with Cinder's types
+(``request_id`` always a string): Tempest validates them with
+``additionalProperties: false``. When the request opts in to herald's event
+model (``user-messages 1.0``), ``event_type``, ``category``, ``count``,
+``last_seen_at``, ``parent_id``, ``root_id`` and ``project_id`` (an
+administrator's every-project list needs it) follow. Never the publisher,
+the session or the claim.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import urlencode
 import webob
 
 from api import microversion
+from collector import resources
 
 TIME = "%Y-%m-%dT%H:%M:%S.%f"
 
@@ -42,6 +45,9 @@ def message(req: webob.Request, row: dict[str, Any], base: str | None = None,
     mounted at), when the caller has it already; ``text``: the row's text
     in the request's language (collector.rendering), else the stored one."""
     base = req.application_url if base is None else base
+    # None only in a row an older herald-listener wrote after migration 0013
+    # filled the others: derived from the row's id then, the same every time
+    request_id = row["request_id"] or resources.derived_request_id(row["id"])
     out = {
         "id": row["id"],
         "event_id": row["event_id"],
@@ -49,12 +55,14 @@ def message(req: webob.Request, row: dict[str, Any], base: str | None = None,
         "message_level": row["message_level"],
         "created_at": _time(row["created_at"]),
         "guaranteed_until": _time(row["expires_at"]),
-        "request_id": row["request_id"],
+        "request_id": request_id,
         "links": _links(base, row["project_id"], row["id"]),
     }
     for key in ("resource_type", "resource_uuid"):
         if row.get(key):
             out[key] = row[key]
+    if not req.environ.get("herald.event_model"):
+        return out
     out.update(event_type=row["event_type"], category=row["category"], count=row["count"],
                last_seen_at=_time(row["last_seen_at"]), parent_id=row["parent_id"],
                root_id=row["root_id"], project_id=row["project_id"])

@@ -106,7 +106,7 @@ def database(reload: bool, rows: int, projects: int, name: str = DB) -> str:
                 created_at, expires_at, event_type, category, count, last_seen_at, params)
             SELECT md5(g::text || 'id')::uuid::text, 'bench-' || g,
                    'proj-' || lpad((g %% %(p)s)::text, 4, '0'), 'u', 'req-' || g,
-                   'VOLUME_DELETE_FAILED', 'volume', md5(g::text)::uuid::text, 'ERROR',
+                   'VOLUME_DELETE_FAILED', 'VOLUME', md5(g::text)::uuid::text, 'ERROR',
                    'Volume ' || md5(g::text)::uuid::text
                        || ' could not be deleted: it still has snapshots.',
                    'volume.host-' || (g %% 7),

@@ -43,7 +43,7 @@ INSERT INTO messages (id, message_id, project_id, user_id, request_id, event_id,
                       resource_type, resource_uuid, message_level, user_message,
                       publisher_id, created_at, expires_at)
 SELECT md5(:seed || g::text)::uuid::text, :seed || '-' || g, 'project-' || (g % :projects),
-       'user-1', 'req-' || md5(g::text), 'VOLUME_EXTEND_FAILED', 'volume',
+       'user-1', 'req-' || md5(g::text), 'VOLUME_EXTEND_FAILED', 'VOLUME',
        md5('r' || g::text)::uuid::text, 'ERROR',
        'Volume ' || md5('r' || g::text)::uuid::text || ' could not be extended to 20 GB: '
          || 'the storage back end does not have enough free capacity. It remains usable.',
@@ -107,7 +107,7 @@ def fill(store, rows: int, projects: int, base: datetime.datetime, ttl: int,
 def fresh(n: int) -> list[UserMessage]:
     now = utcnow()
     return [UserMessage(new_id(), new_id(), "project-live", None, None, "VOLUME_DELETE_FAILED",
-                        "volume", None, "ERROR", "Volume x could not be deleted.", None, now,
+                        "VOLUME", None, "ERROR", "Volume x could not be deleted.", None, now,
                         now + datetime.timedelta(days=30)) for _ in range(n)]
 
 

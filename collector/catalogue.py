@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from oslo_config import cfg
 
+from collector import resources
 from collector.exceptions import CatalogueError
 from collector.params import Choice, Integer, ParamType
 from collector.template import Template, text_problems
@@ -65,8 +66,9 @@ class Entry:
 
     @property
     def resource_type(self) -> str:
-        """The event type's first part: one name per resource kind."""
-        return self.event_type.split(".", 1)[0]
+        """What the services' messages APIs call the resource
+        (``VOLUME``, ``VOLUME_SNAPSHOT``...), from the event type's first part."""
+        return resources.of_event_type(self.event_type)
 
     def template_for(self, values: Mapping[str, Any]) -> Template:
         """The English form for these (checked) values: the singular for a

@@ -13,6 +13,7 @@ from typing import Any
 
 from oslo_config import cfg
 
+from collector import resources
 from collector.catalogue import LEVELS
 from collector.exceptions import ConfigurationError
 from collector.model import UserMessage
@@ -33,8 +34,8 @@ OPTS = [
         help="If set, only messages matching at least one of these patterns are "
         "kept. A pattern is FIELD:GLOB with FIELD one of publisher (the "
         "notification's publisher_id, e.g. volume.host-a), service (its first "
-        "part, e.g. volume) or resource_type (e.g. share), e.g. "
-        "'service:volume,resource_type:share'.",
+        "part, e.g. volume) or resource_type (e.g. SHARE; the old lower-case "
+        "spelling, share, is read too), e.g. 'service:volume,resource_type:SHARE'.",
     ),
     cfg.ListOpt(
         "exclude_sources",
@@ -53,6 +54,8 @@ def _parse(patterns: list[str], option: str) -> list[tuple[str, str]]:
             raise ConfigurationError(
                 f"[filters] {option}: {p!r} is not FIELD:GLOB with FIELD one of "
                 f"{', '.join(FIELDS)}")
+        if field == "resource_type":  # either spelling: volume or VOLUME
+            glob = resources.normalise(glob)
         out.append((field, glob))
     return out
 

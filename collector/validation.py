@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from oslo_config import cfg
 
-from collector import patterns
+from collector import patterns, resources
 from collector.catalogue import STEP_TYPES, Catalogue, Entry
 from collector.envelope import CONTEXT_FALLBACKS
 from collector.exceptions import InvalidNotification
@@ -166,7 +166,9 @@ class Validator:
             message_id=n.message_id,
             project_id=project_id,
             user_id=_field(n, "user_id"),
-            request_id=_field(n, "request_id"),
+            # Cinder's messages always name one: herald derives it when none came
+            request_id=(_field(n, "request_id")
+                        or resources.derived_request_id(n.message_id)),
             event_id=entry.event_id,
             resource_type=entry.resource_type,
             resource_uuid=resource_uuid,
@@ -207,7 +209,8 @@ class Validator:
             )
         resource_type = payload.get("resource_type")
         if resource_type is not None and (
-            type(resource_type) is not str or resource_type.lower() != entry.resource_type
+            type(resource_type) is not str
+            or resources.normalise(resource_type) != entry.resource_type
         ):
             raise InvalidNotification(
                 "resource_type_mismatch",

@@ -5,8 +5,11 @@ interface Horizon is set to use (``OPENSTACK_ENDPOINT_TYPE``), already
 scoped to the user's project by Keystone. Requests go through a
 keystoneauth session carrying the logged-in user's token, at microversion
 3.5 (filters, sort, ``limit`` and ``marker`` are read from 3.5 on), with
-the user's Horizon language as ``Accept-Language`` (herald-api renders
-each message in it). The dashboard never reads herald's database.
+herald's own opt-in, ``user-messages 1.0``: without it herald-api answers
+exactly as Cinder does, without the event model's keys (``event_type``,
+``count``, ``parent_id``...) the Event Viewer shows; and the user's Horizon
+language as ``Accept-Language`` (herald-api renders each message in it).
+The dashboard never reads herald's database.
 
 Failures surface as keystoneauth exceptions (``ConnectFailure``, an HTTP
 5xx...), which Horizon treats as recoverable: its usual error banner and an
@@ -25,7 +28,7 @@ from keystoneauth1 import token_endpoint
 from openstack_dashboard.api import base
 
 SERVICE_TYPE = "user-messages"
-MICROVERSION = {"OpenStack-API-Version": "volume 3.5"}
+MICROVERSION = {"OpenStack-API-Version": "volume 3.5, user-messages 1.0"}
 TIMEOUT = 30
 
 #: what herald-api answers for a message it does not have (or hides)

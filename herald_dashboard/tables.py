@@ -20,21 +20,24 @@ from herald_dashboard import api
 
 #: each resource type's own Horizon page, where the dashboard has one
 RESOURCE_PAGES = {
-    "volume": "horizon:project:volumes:detail",
-    "snapshot": "horizon:project:snapshots:detail",
-    "backup": "horizon:project:backups:detail",
-    "instance": "horizon:project:instances:detail",
-    "share": "horizon:project:shares:detail",
+    "VOLUME": "horizon:project:volumes:detail",
+    "VOLUME_SNAPSHOT": "horizon:project:snapshots:detail",
+    "VOLUME_BACKUP": "horizon:project:backups:detail",
+    "INSTANCE": "horizon:project:instances:detail",
+    "SHARE": "horizon:project:shares:detail",
 }
 LEVELS = (("ERROR", _("Error")), ("WARNING", _("Warning")), ("INFO", _("Info")))
-RESOURCE_TYPES = {"volume": _("Volume"), "snapshot": _("Snapshot"), "backup": _("Backup"),
-                  "instance": _("Instance"), "share": _("Share"), "cluster": _("Cluster"),
+#: herald-api's resource types are the services' own (Cinder's message_field.Resource)
+RESOURCE_TYPES = {"VOLUME": _("Volume"), "VOLUME_SNAPSHOT": _("Snapshot"),
+                  "VOLUME_BACKUP": _("Backup"), "INSTANCE": _("Instance"),
+                  "SHARE": _("Share"), "SHARE_SNAPSHOT": _("Share snapshot"),
+                  "CLUSTER": _("Cluster"),
                   # herald's operator messages (project _operators): a service's queue
-                  "service": _("Service queue")}
+                  "SERVICE": _("Service queue")}
 
 
 def resource_url(message: Any) -> str | None:
-    page = RESOURCE_PAGES.get((message.resource_type or "").lower())
+    page = RESOURCE_PAGES.get((message.resource_type or "").upper())
     if page is None or not message.resource_uuid:
         return None
     try:
@@ -46,7 +49,7 @@ def resource_url(message: Any) -> str | None:
 def resource_label(message: Any) -> str:
     if not message.resource_type:
         return "-"
-    kind = RESOURCE_TYPES.get(message.resource_type.lower(), message.resource_type)
+    kind = RESOURCE_TYPES.get(message.resource_type.upper(), message.resource_type)
     return f"{kind} {message.resource_uuid}" if message.resource_uuid else str(kind)
 
 
@@ -55,7 +58,7 @@ class EventsFilter(tables.FilterAction):
     filter_type = "server"
     filter_choices = (
         ("message_level", _("Level ="), True, _("Error, Warning or Info")),
-        ("resource_type", _("Resource type ="), True, _("volume, instance, share...")),
+        ("resource_type", _("Resource type ="), True, _("VOLUME, INSTANCE, SHARE...")),
         ("resource_uuid", _("Resource ID ="), True),
         ("event_id", _("Event ID ="), True),
         ("request_id", _("Request ID ="), True),

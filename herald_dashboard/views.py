@@ -18,8 +18,9 @@ from herald_dashboard import tables as event_tables
 
 LOG = logging.getLogger(__name__)
 
-#: what users type -> what herald-api stores
-CASE = {"message_level": str.upper, "resource_type": str.lower}
+#: what users type -> what herald-api stores (it reads resource types in
+#: either case, and herald's old names: snapshot for VOLUME_SNAPSHOT)
+CASE = {"message_level": str.upper}
 
 
 def outage_banner(request: Any) -> None:

@@ -42,7 +42,7 @@ def message(i: int, **fields: object) -> api.Message:
             "user_message": f"The creation of volume {VOL} failed ({i}).",
             "created_at": "2026-12-01T23:30:00.000000",
             "guaranteed_until": "2026-12-31T23:30:00.000000", "request_id": f"req-{i}",
-            "resource_type": "volume", "resource_uuid": VOL, "event_type": "volume.create.failed",
+            "resource_type": "VOLUME", "resource_uuid": VOL, "event_type": "volume.create.failed",
             "category": "action", "count": 1, "last_seen_at": "2026-12-01T23:30:00.000000",
             "parent_id": None, "root_id": None, "project_id": "p1"}
     data.update(fields)
@@ -95,7 +95,7 @@ class AdminTestCase(test.BaseAdminViewTests):
 class EventsTests(HeraldTestCase):
 
     def test_a_page_of_events_with_every_column(self, message_list):
-        message_list.return_value = ([message(1), message(2, resource_type="share")], True,
+        message_list.return_value = ([message(1), message(2, resource_type="SHARE")], True,
                                      False)
         self.client.cookies["django_timezone"] = "Asia/Tokyo"  # the user's setting
         res = self.client.get(INDEX)
@@ -129,7 +129,7 @@ class EventsTests(HeraldTestCase):
     def test_filters_go_to_herald_api(self, message_list):
         message_list.return_value = ([], False, False)
         for field, typed, sent in (("message_level", "error", "ERROR"),
-                                   ("resource_type", "Volume", "volume"),
+                                   ("resource_type", "Volume", "Volume"),  # any case
                                    ("resource_uuid", f" {VOL} ", VOL),
                                    ("created_since", "2026-12-01", "2026-12-01")):
             res = self.client.post(INDEX, {"events__events_filter__q_field": field,
@@ -250,7 +250,7 @@ class InstanceTabTests(HeraldTestCase):
 
     @mock.patch.object(api, "message_list")
     def test_it_lists_the_instance_messages(self, message_list):
-        message_list.return_value = ([message(1, resource_type="instance")], False, False)
+        message_list.return_value = ([message(1, resource_type="INSTANCE")], False, False)
         tab = types.SimpleNamespace(request=self.request, tab_group=types.SimpleNamespace(
             kwargs={"instance": types.SimpleNamespace(id="i-1")}))
         rows = InstanceMessagesTab.get_instance_messages_data(tab)
@@ -282,7 +282,9 @@ class ClientTests(HeraldTestCase):
                          (url, method))
         self.assertEqual({"sort": "created_at:desc", "limit": 3, "marker": "m9",
                           "event_id": "X"}, kwargs["params"])
-        self.assertEqual("volume 3.5", kwargs["headers"]["OpenStack-API-Version"])
+        # herald's opt-in: the event model's keys (Cinder's bodies without it)
+        self.assertEqual("volume 3.5, user-messages 1.0",
+                         kwargs["headers"]["OpenStack-API-Version"])
 
     def test_the_users_horizon_language_is_sent(self, request):
         """herald-api renders messages in the language the user chose in

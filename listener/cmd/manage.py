@@ -13,7 +13,7 @@ from typing import Any
 from oslo_config import cfg
 
 import storage
-from collector import catalogue, locales, reference
+from collector import catalogue, locales, reference, resources
 from collector.exceptions import CatalogueError, HeraldError
 from collector.model import utcnow
 from listener import config
@@ -129,6 +129,8 @@ def rejected_list(conf: cfg.ConfigOpts) -> int:
 def messages_list(conf: cfg.ConfigOpts) -> int:
     filters = {k: getattr(conf.command, k) for k in ("resource_type", "event_id")
                if getattr(conf.command, k)}
+    if "resource_type" in filters:  # VOLUME, or the old spelling, volume
+        filters["resource_type"] = resources.normalise(filters["resource_type"])
     rows = storage.get_connection(conf).list_messages(
         conf.command.project, limit=conf.command.limit, **filters)
     print_rows(rows, conf.command.format, ["created_at", "message_level", "event_id",

@@ -54,7 +54,7 @@ def rows(project: str, n: int) -> list[UserMessage]:
     now = utcnow()
     return [UserMessage(
         id=str(uuid.uuid4()), message_id=f"{project}-{i}", project_id=project, user_id="u",
-        request_id=f"req-{i}", event_id="VOLUME_DELETE_FAILED", resource_type="volume",
+        request_id=f"req-{i}", event_id="VOLUME_DELETE_FAILED", resource_type="VOLUME",
         resource_uuid=str(uuid.uuid4()), message_level=("ERROR", "INFO")[i % 2],
         user_message=f"Message {i}.", publisher_id="volume.secret-host", session_id="sess-secret",
         claim="claim-secret", created_at=now - datetime.timedelta(minutes=i),

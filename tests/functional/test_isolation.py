@@ -22,7 +22,7 @@ from storage.base import InvalidMarker
 from storage.tables import metadata
 
 PROJECTS = ["proj-a", "proj-b", "proj-c"]
-FILTERS = {"resource_type": ["volume", "share"], "resource_uuid": ["r1", "r2", "r3"],
+FILTERS = {"resource_type": ["VOLUME", "SHARE"], "resource_uuid": ["r1", "r2", "r3"],
            "event_id": ["VOLUME_DELETE_FAILED", "SHARE_EXTEND_FAILED"],
            "message_level": ["ERROR", "WARNING"], "request_id": ["req-1", "req-2"],
            "user_id": ["u1", "u2"]}

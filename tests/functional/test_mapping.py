@@ -64,18 +64,18 @@ def test_services_notifications_become_messages_and_routine_is_counted(herald, b
     h.wait_for_outcomes(stored=4, rejected=0)
     rows = {r["resource_uuid"]: r for r in h.rows()}
     want = {
-        inst: (OWNER, "instance", "ERROR", "INSTANCE_CREATE_NO_VALID_HOST",
+        inst: (OWNER, "INSTANCE", "ERROR", "INSTANCE_CREATE_NO_VALID_HOST",
                f"Instance {inst} could not be created: no compute host currently has enough "
                "free resources for it. Another flavor or a later attempt may succeed."),
         "a07f71dc-8151-4e7d-a0cc-cd24a3f11113": (
-            SAMPLE_PROJECT, "volume", "ERROR", "VOLUME_ATTACH_FAILED",
+            SAMPLE_PROJECT, "VOLUME", "ERROR", "VOLUME_ATTACH_FAILED",
             "Volume a07f71dc-8151-4e7d-a0cc-cd24a3f11113 could not be attached to instance "
             "178b0921-8f85-4257-88b6-2e743b5a975c: the host could not connect to the storage "
             "back end."),
-        vol: (OWNER, "volume", "ERROR", "VOLUME_NO_VALID_BACKEND",
+        vol: (OWNER, "VOLUME", "ERROR", "VOLUME_NO_VALID_BACKEND",
               f"The creation of volume {vol} failed: no storage back end can currently "
               "satisfy the request. Another size or volume type may succeed."),
-        share: (OWNER, "share", "ERROR", "SHARE_CREATE_NO_VALID_HOST",
+        share: (OWNER, "SHARE", "ERROR", "SHARE_CREATE_NO_VALID_HOST",
                 f"Share {share} could not be created: no share back end has enough free "
                 "capacity. Another size or share type may succeed."),
     }

@@ -33,7 +33,7 @@ def loaded(request, conf, databases):
     now = utcnow()
     rows = [dict(id=str(uuid.uuid4()), message_id=str(uuid.uuid4()),
                  project_id=f"p{i % PROJECTS}", event_id=f"E{i % 7}", message_level="ERROR",
-                 user_message="m", resource_type="volume", resource_uuid=str(uuid.uuid4()),
+                 user_message="m", resource_type="VOLUME", resource_uuid=str(uuid.uuid4()),
                  created_at=now - datetime.timedelta(seconds=i),
                  expires_at=now + datetime.timedelta(days=1), count=1) for i in range(ROWS)]
     with store.engine.begin() as conn:

@@ -24,7 +24,7 @@ def msg(n, project="proj-a", created=None, ttl_days=30, **kw):
     created = created or BASE + datetime.timedelta(seconds=n)
     fields = dict(id=str(uuid.uuid4()), message_id=f"mid-{project}-{n}", project_id=project,
                   user_id="u1", request_id=f"req-{n}", event_id="VOLUME_DELETE_FAILED",
-                  resource_type="volume", resource_uuid=f"vol-{n % 3}", message_level="ERROR",
+                  resource_type="VOLUME", resource_uuid=f"vol-{n % 3}", message_level="ERROR",
                   user_message=f"Volume {n} could not be deleted.", publisher_id="volume.host-a",
                   created_at=created, expires_at=created + datetime.timedelta(days=ttl_days),
                   event_type="volume.delete.failed", category="action", session_id="sess-1",
@@ -79,6 +79,35 @@ class TestSchema:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
 
+    def test_0013_gives_old_rows_the_services_resource_types_and_a_request_id(self, store):
+        """Rows herald wrote before: volume, snapshot... and no request ID."""
+        from alembic import command
+
+        from collector import resources
+        config = migration._config()
+        with store.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0012")
+        old = {"volume": "VOLUME", "snapshot": "VOLUME_SNAPSHOT", "backup": "VOLUME_BACKUP",
+               "share": "SHARE", "instance": "INSTANCE", "cluster": "CLUSTER",
+               "service": "SERVICE"}
+        with store.engine.begin() as conn:
+            conn.execute(sa.insert(messages), [
+                {"id": f"id-{kind}", "message_id": f"mid-{kind}", "project_id": "p",
+                 "request_id": None if kind in ("volume", "share") else f"req-{kind}",
+                 "event_id": "E", "resource_type": kind, "message_level": "ERROR",
+                 "user_message": "m", "created_at": BASE, "expires_at": BASE}
+                for kind in old])
+        migration.upgrade(store.engine)
+        assert migration.current(store.engine) == migration.head()
+        with store.engine.connect() as conn:
+            got = {r.id: (r.resource_type, r.request_id) for r in conn.execute(
+                sa.select(messages.c.id, messages.c.resource_type, messages.c.request_id))}
+        assert got == {f"id-{kind}": (
+            new, resources.derived_request_id(f"mid-{kind}") if kind in ("volume", "share")
+            else f"req-{kind}") for kind, new in old.items()}
+        # what herald-listener derives for such a notification today
+        assert got["id-volume"][1] == resources.derived_request_id("mid-volume")
 
 class TestWrites:
     def test_exact_rows(self, store):

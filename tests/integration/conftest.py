@@ -21,6 +21,7 @@ from tests.functional.herald_process import HeraldProcess
 from tests.integration import venvs
 from tests.integration.broker import VirtualHost
 from tests.integration.databases import Databases
+from tests.integration.keystone import keystone_authtoken
 from tests.integration.processes import Service, http_status
 
 BIN = Path(sys.executable).parent
@@ -45,10 +46,12 @@ class Herald:
 
     def __init__(self, tmp: Path, vhost: VirtualHost, databases: Databases,
                  exchanges: list[str], shared_topics: list[str],
-                 watch: str | None = None, extra: str = "") -> None:
+                 watch: str | None = None, extra: str = "",
+                 keystone_url: str | None = None) -> None:
         """``watch``: the ``[watch]`` options, to run the watch of the
         services' queues (listener.watch); ``extra``: more configuration
-        (the stall watcher's, say)."""
+        (the stall watcher's, say); ``keystone_url``: herald-api with
+        ``auth_strategy = keystone``."""
         self.api_port = services.free_port()
         self.base = f"http://127.0.0.1:{self.api_port}"
         self.listener = HeraldProcess(
@@ -57,10 +60,11 @@ class Herald:
             topic="user_messages", shared_topics=shared_topics, watch=watch is not None,
             extra=textwrap.dedent(f"""\
                 [api]
-                auth_strategy = noauth
+                auth_strategy = {"noauth" if keystone_url is None else "keystone"}
                 port = {self.api_port}
                 """) + ("" if watch is None else "[watch]\n" + textwrap.dedent(watch))
-            + textwrap.dedent(extra))
+            + textwrap.dedent(extra)
+            + ("" if keystone_url is None else keystone_authtoken(keystone_url)))
         self.listener.prepare_database()
         self.api: Service | None = None
 
@@ -103,10 +107,12 @@ def herald(tmp_path, vhost, databases):
     made = []
 
     def make(exchanges: list[str], shared_topics: list[str],
-             watch: str | None = None, extra: str = "") -> Herald:
+             watch: str | None = None, extra: str = "",
+             keystone_url: str | None = None) -> Herald:
         if not services.port_open(5432):
             services.unavailable("PostgreSQL on 127.0.0.1:5432")
-        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics, watch, extra)
+        h = Herald(tmp_path, vhost, databases, exchanges, shared_topics, watch, extra,
+                   keystone_url)
         made.append(h)
         return h
 

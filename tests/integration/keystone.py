@@ -26,6 +26,23 @@ from tests.integration.venvs import ServiceVenv
 USERS = ("demo", "other")
 
 
+def keystone_authtoken(keystone_url: str) -> str:
+    """``[keystone_authtoken]`` of a service checking tokens with the
+    bootstrap admin (herald-api, as cinder-api and nova-api are set up)."""
+    return textwrap.dedent(f"""\
+        [keystone_authtoken]
+        www_authenticate_uri = {keystone_url}
+        auth_url = {keystone_url}
+        auth_type = password
+        username = admin
+        password = admin
+        project_name = admin
+        user_domain_id = default
+        project_domain_id = default
+        interface = public
+        """)
+
+
 class Keystone:
     def __init__(self, venv: ServiceVenv, tmp: Path) -> None:
         self.venv = venv

@@ -41,7 +41,7 @@ def check_one_message(herald, cinder: Cinder, volume_id: str, request_id: str,
     herald.listener.wait_for_outcomes(1, 0)
     (row,) = herald.listener.rows()
     assert (row["project_id"], row["event_id"], row["resource_type"], row["resource_uuid"]) == (
-        "demo", event_id, "volume", volume_id)
+        "demo", event_id, "VOLUME", volume_id)
     assert row["user_message"].startswith(text), row["user_message"]
     theirs = [m for m in cinder.messages() if m["resource_uuid"] == volume_id
               and m["event_id"] == cinder_event]

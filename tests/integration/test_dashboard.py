@@ -56,7 +56,7 @@ def rows_for(project: str, now: datetime.datetime) -> list[UserMessage]:
         out.append(UserMessage(
             id=str(uuid.uuid4()), message_id=f"{project}-{i}", project_id=project,
             user_id="u", request_id=f"req-{project[:6]}-{i}", event_id=f"EVENT_{i}",
-            resource_type=kind, resource_uuid=resource, message_level=LEVELS[i % 3],
+            resource_type=kind.upper(), resource_uuid=resource, message_level=LEVELS[i % 3],
             user_message=f"Message {i} of this project about its {kind}.",
             publisher_id="host-a", session_id=None, claim=None,
             created_at=now - datetime.timedelta(minutes=60 - i),
@@ -71,7 +71,7 @@ def other_rows(project: str, now: datetime.datetime) -> list[UserMessage]:
     renders it in the reader's language."""
     rows = [UserMessage(
         id=str(uuid.uuid4()), message_id=f"other-{i}", project_id=project, user_id="o",
-        request_id=f"req-other-{i}", event_id="EVENT_OTHER", resource_type="volume",
+        request_id=f"req-other-{i}", event_id="EVENT_OTHER", resource_type="VOLUME",
         resource_uuid=str(uuid.uuid4()), message_level="ERROR",
         user_message=f"Other project's message {i}.", publisher_id="host-b",
         session_id=None, claim=None, created_at=now - datetime.timedelta(minutes=30 - i),

@@ -61,7 +61,7 @@ def test_a_boot_no_host_can_take_is_one_message(herald, nova, vhost, notificatio
     h.listener.wait_for_outcomes(1, 0)
     (row,) = h.listener.rows()
     assert (row["project_id"], row["event_id"], row["resource_type"], row["resource_uuid"],
-            row["request_id"]) == ("demo", "INSTANCE_CREATE_NO_VALID_HOST", "instance",
+            row["request_id"]) == ("demo", "INSTANCE_CREATE_NO_VALID_HOST", "INSTANCE",
                                    server_id, request_id)
     assert row["user_message"] == (
         f"Instance {server_id} could not be created: no compute host currently has enough "

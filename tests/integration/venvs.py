@@ -69,3 +69,5 @@ CINDER = ServiceVenv("cinder", ("cinder==29.0.0", "psycopg2-binary"))
 NOVA = ServiceVenv("nova", ("nova==34.0.0", "openstack-placement==16.0.0", "psycopg2-binary",
                             "gunicorn"))
 HORIZON = ServiceVenv("horizon", ("keystone==30.0.0", "horizon==27.0.0", "uwsgi==2.0.31"))
+# Tempest, unchanged, with the plugin of this repository installed in it at run time
+TEMPEST = ServiceVenv("tempest", ("tempest==47.0.0",))

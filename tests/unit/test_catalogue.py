@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from collector import catalogue
+from collector import catalogue, resources
 from collector.catalogue import MAX_MESSAGE_LENGTH, Catalogue, entry
 from collector.exceptions import CatalogueError
 from collector.params import UUID, Choice, Integer
@@ -17,7 +17,7 @@ def sanctioned():
 def test_sanctioned_catalogue_covers_the_spec_use_cases(sanctioned):
     assert len(sanctioned) >= 20
     assert {e.resource_type for e in sanctioned} >= {
-        "volume", "snapshot", "backup", "share", "instance"}
+        "VOLUME", "VOLUME_SNAPSHOT", "VOLUME_BACKUP", "SHARE", "INSTANCE"}
     ids = {e.event_id for e in sanctioned}
     for needed in ("VOLUME_CREATE_NO_CAPACITY", "VOLUME_CREATE_QUOTA_EXCEEDED",
                    "VOLUME_ATTACH_FAILED", "VOLUME_EXTEND_FAILED", "VOLUME_RETYPE_FAILED",
@@ -149,7 +149,7 @@ class TestOverrideFile:
 
 def test_every_entry_has_a_nuvla_style_type_and_category(sanctioned):
     for e in sanctioned:
-        assert e.event_type.split(".")[0] == e.resource_type
+        assert resources.normalise(e.event_type.split(".")[0]) == e.resource_type
         assert e.category in catalogue.CATEGORIES
     assert {e.category for e in sanctioned} >= {"action", "state", "user", "system"}
 

@@ -29,7 +29,7 @@ def example_module() -> dict:
 def message(mid: str) -> UserMessage:
     now = datetime.datetime(2026, 11, 30, 12, 0)
     return UserMessage(id=f"id-{mid}", message_id=mid, project_id="p", user_id=None,
-                       request_id=None, event_id="VOLUME_DELETE_FAILED", resource_type="volume",
+                       request_id=None, event_id="VOLUME_DELETE_FAILED", resource_type="VOLUME",
                        resource_uuid=None, message_level="ERROR", user_message="text",
                        publisher_id="host-a", created_at=now,
                        expires_at=now + datetime.timedelta(days=1))

@@ -23,8 +23,11 @@ def test_defaults_filter_nothing_and_cost_nothing(conf):
     ("WARNING", [], [], m(level="WARNING"), False),
     ("ERROR", [], [], m(level="WARNING"), True),
     ("INFO", ["service:volume"], [], m(publisher="share.host-b", resource="share"), True),
-    ("INFO", ["service:volume", "resource_type:share"], [], m(resource="share",
+    ("INFO", ["service:volume", "resource_type:share"], [], m(resource="SHARE",
                                                               publisher="x.y"), False),
+    ("INFO", ["service:volume", "resource_type:SHARE"], [], m(resource="SHARE",
+                                                              publisher="x.y"), False),
+    ("INFO", ["resource_type:snapshot"], [], m(resource="VOLUME_SNAPSHOT"), False),
     ("INFO", [], ["publisher:*.host-a"], m(), True),
     ("INFO", [], ["publisher:*.host-a"], m(publisher="volume.host-b"), False),
     ("INFO", ["service:volume"], ["publisher:volume.host-a"], m(), True),  # exclude wins

@@ -47,7 +47,7 @@ def test_nova_versioned_final_build_failure_from_its_own_sample(run):
     m = one(run, emitted.nova_sample("compute_task-build_instances-error.json",
                                      request_id="req-build-1"))
     assert (m.event_id, m.project_id, m.resource_type, m.resource_uuid, m.message_level) == (
-        "INSTANCE_CREATE_NO_VALID_HOST", SAMPLE_PROJECT, "instance", INST, "ERROR")
+        "INSTANCE_CREATE_NO_VALID_HOST", SAMPLE_PROJECT, "INSTANCE", INST, "ERROR")
     assert m.request_id == "req-build-1"
     assert m.user_message == (f"Instance {INST} could not be created: no compute host currently "
                               "has enough free resources for it. Another flavor or a later "
@@ -120,7 +120,7 @@ def test_an_aborted_build_is_final(run):
 def test_nova_volume_attach_failure_from_its_own_sample(run):
     m = one(run, emitted.nova_sample("instance-volume_attach-error.json"))
     assert (m.event_id, m.project_id, m.resource_type) == (
-        "VOLUME_ATTACH_FAILED", SAMPLE_PROJECT, "volume")
+        "VOLUME_ATTACH_FAILED", SAMPLE_PROJECT, "VOLUME")
     assert m.user_message == (
         "Volume a07f71dc-8151-4e7d-a0cc-cd24a3f11113 could not be attached to instance "
         "178b0921-8f85-4257-88b6-2e743b5a975c: the host could not connect to the storage "
@@ -177,7 +177,7 @@ def test_cinder_scheduler_failures(run, method, reason, event_id, text):
     m = one(run, emitted.cinder_volume(method, reason, volume_id=VOL, project=OWNER))
     # the context is an admin's: the owner comes from the volume's properties
     assert (m.event_id, m.project_id, m.resource_type, m.resource_uuid) == (
-        event_id, OWNER, "volume", VOL)
+        event_id, OWNER, "VOLUME", VOL)
     assert m.user_message.startswith(text)
     assert m.publisher_id == "scheduler.ctrl-1"
 
@@ -193,7 +193,7 @@ def test_cinder_snapshot_failures_belong_to_the_requester(run, method, reason, e
                                                           operation):
     m = one(run, emitted.cinder_snapshot(method, reason, snapshot_id=SNAP, project=OWNER))
     assert (m.event_id, m.project_id, m.resource_type, m.resource_uuid) == (
-        event_id, OWNER, "snapshot", SNAP)
+        event_id, OWNER, "VOLUME_SNAPSHOT", SNAP)
     assert m.user_message.startswith(f"The {operation} of snapshot {SNAP} failed")
 
 

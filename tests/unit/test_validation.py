@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from collector import catalogue
+from collector import catalogue, resources
 from collector.exceptions import InvalidNotification
 from collector.model import Notification
 from collector.validation import Validator, parse_timestamp
@@ -81,12 +81,21 @@ def test_payload_fields_win_over_context(validator):
                           "resource_uuid": "r1", "resource_type": "VOLUME"}
     m = validator.accept(note(payload), NOW)
     assert (m.project_id, m.user_id, m.request_id, m.resource_uuid, m.resource_type) == (
-        "pp", "pu", "req-p", "r1", "volume")
+        "pp", "pu", "req-p", "r1", "VOLUME")
+    # herald's old spelling is read too
+    assert validator.accept(note(payload | {"resource_type": "volume"}), NOW).resource_type \
+        == "VOLUME"
 
 
 def test_optional_fields_may_be_absent(validator):
     m = validator.accept(note(extend(), context={"project_id": "p"}, timestamp=None), NOW)
-    assert (m.user_id, m.request_id, m.resource_uuid) == (None, None, None)
+    assert (m.user_id, m.resource_uuid) == (None, None)
+    # Cinder's messages always name a request: derived from the notification,
+    # so that its redelivery names the same one
+    assert m.request_id == resources.derived_request_id("m-1") != \
+        resources.derived_request_id("m-2")
+    assert m.request_id == validator.accept(
+        note(extend(), context={"project_id": "p"}, timestamp=None), NOW).request_id
     assert m.created_at == NOW
 
 
@@ -102,7 +111,9 @@ def test_optional_fields_may_be_absent(validator):
     (extend() | {"project_id": "p" * 65}, None, "bad_field", "at most 64"),
     (extend() | {"request_id": "<script>"}, None, "bad_field", "request_id"),
     (extend() | {"user_id": 5}, None, "bad_field", "user_id <int>"),
-    (extend() | {"resource_type": "snapshot"}, None, "resource_type_mismatch", "'volume'"),
+    (extend() | {"resource_type": "snapshot"}, None, "resource_type_mismatch", "'VOLUME'"),
+    (extend() | {"resource_type": "VOLUME_SNAPSHOT"}, None, "resource_type_mismatch",
+     "'VOLUME'"),
     ({"event_id": "VOLUME_EXTEND_FAILED", "params": "x"}, None, "bad_parameter", "not a JSON"),
     ({"event_id": "VOLUME_EXTEND_FAILED"}, None, "bad_parameter", "missing 'new_size_gb'"),
     (extend(extra=1), None, "bad_parameter", "unexpected 'extra'"),

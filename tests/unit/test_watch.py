@@ -108,7 +108,7 @@ def test_operator_messages_render_from_the_operators_catalogue():
     assert m.user_message.startswith(
         "cinder-scheduler has not consumed its queue cinder-scheduler since "
         "2026-12-05T12:00:00Z: no consumer is attached. Requests waiting: 3.")
-    assert (m.event_id, m.resource_type, m.root_id) == ("SERVICE_NOT_CONSUMING", "service",
+    assert (m.event_id, m.resource_type, m.root_id) == ("SERVICE_NOT_CONSUMING", "SERVICE",
                                                         m.id)
     # no notification can carry an operators-only entry to a project
     assert catalogue.sanctioned().get("SERVICE_NOT_CONSUMING") is None
