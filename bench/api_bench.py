@@ -3,7 +3,7 @@
     python bench/api_bench.py [--rows 2000000] [--projects 1000] [--requests 1000]
                               [-n 100000] [--limit 20] [--repeat 5] [--rate R]
                               [--server gunicorn|uwsgi] [--nice N] [--control]
-                              [--json FILE]
+                              [--json FILE] [--language ja]
 
 (a) loads ``--rows`` messages across ``--projects`` projects into PostgreSQL
     (SQL generate_series; kept between runs, ``--reload`` to redo it);
@@ -237,9 +237,10 @@ class Client(threading.Thread):
     samples."""
 
     def __init__(self, port: int, paths: Paths, n: int, nice: int = 10,
-                 rate: float = 0.0) -> None:
+                 rate: float = 0.0, language: str | None = None) -> None:
         super().__init__(daemon=True)
         self.port, self.paths, self.n, self.nice = port, paths, n, nice
+        self.language = language  # Accept-Language of every request
         self.interval = 1.0 / rate if rate else 0.0  # 0: back to back
         self.samples: dict[str, list[float]] = {k: [] for k in KINDS}
         self.halt = threading.Event()
@@ -259,7 +260,7 @@ class Client(threading.Thread):
                             time.sleep(wait)
                     want = self.paths.limit if kind != "show" else None
                     self.samples[kind].append(timed(self.port, self.paths.paths[kind],
-                                                    self.paths.project, want))
+                                                    self.paths.project, want, self.language))
         except BaseException as exc:  # reported by the main thread
             self.error = exc
 
@@ -490,6 +491,8 @@ def main() -> int:
                    help="only (f): rendering when read, per language (en, ja), without "
                         "drains")
     p.add_argument("--database", default=DB, help="the PostgreSQL database to fill and read")
+    p.add_argument("--language", help="the Accept-Language of the loaded client's requests "
+                   "(messages rendered in that language; default: none, English)")
     a = p.parse_args()
     if a.languages:
         return languages_bench(a)
@@ -506,10 +509,10 @@ def main() -> int:
         api = API(url, Path(tmp), a.server, nice=a.nice)
         drains = Drains(url, Path(tmp), a.n)
         try:
-            warm = Client(api.port, paths, 100)
+            warm = Client(api.port, paths, 100, language=a.language)
             warm.start()
             warm.join()
-            idle = Client(api.port, paths, a.requests)  # no drain: for reference
+            idle = Client(api.port, paths, a.requests, language=a.language)  # no drain
             idle.start()
             idle.join()
             if idle.error:
@@ -520,7 +523,8 @@ def main() -> int:
             pairs, loaded, seq_rates, cpu_ms = [], [], [], []
             for i in range(a.repeat):
                 client = Client(api.port, paths.control() if a.control else paths,
-                                a.requests * 100, rate=a.rate)  # until the drain ends
+                                a.requests * 100, rate=a.rate,  # until the drain ends
+                                language=a.language)
                 # which of the pair goes first alternates: the VM's drift
                 # within a sitting then favours neither
                 if i % 2 == 0:
