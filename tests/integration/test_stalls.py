@@ -88,7 +88,7 @@ def test_a_create_no_scheduler_consumes_reaches_its_owner_and_its_failure_joins(
                             "the owner's stall message", )
         (stall,) = messages("VOLUME_CREATE_STALLED")
         assert (stall["project_id"], stall["resource_uuid"], stall["resource_type"]) == (
-            demo, volume_id, "volume")
+            demo, volume_id, "VOLUME")  # Cinder's own spelling
         assert stall["user_message"].startswith(f"Volume {volume_id} is still being created "
                                                 "after 1 minute: the service that places new "
                                                 "volumes is not responding.")
