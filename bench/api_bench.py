@@ -87,6 +87,11 @@ def database(reload: bool, rows: int, projects: int, name: str = DB) -> str:
                                         "LIKE 'bench-%' AND params IS NOT NULL")).scalar()
         engine.dispose()
         if have == rows:
+            # a later herald's migrations, so that its listener will start
+            conf = harness.write_conf(Path(tempfile.mkdtemp()) / "load.conf", url, "x", "x", 1,
+                                      "kombu")
+            subprocess.run([sys.executable, "-m", "listener.cmd.manage", "--config-file",
+                            str(conf), "db", "upgrade"], check=True, capture_output=True)
             print(f"  reusing {name}: {have:,} rows", flush=True)
             return url
     with admin.connect() as conn:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -32,8 +34,31 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Apply migrations in one transaction per run (alembic's default)."""
     config = _config()
     with engine.begin() as conn:
+        restore = _no_statement_timeout(conn)
         config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        try:
+            command.upgrade(config, revision)
+        finally:
+            restore()
+
+
+def _no_statement_timeout(conn: sa.Connection) -> Callable[[], None]:
+    """``[database] statement_timeout`` bounds the daemons' statements; a
+    migration rewriting a table of millions of rows legitimately takes
+    longer (0013 took more than 30 s on 2 M rows), so it is lifted for the
+    migration's own transaction (MariaDB's is per session: it is put back,
+    since the connection returns to the pool). Lock waits stay bounded."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    elif name in ("mysql", "mariadb") and getattr(conn.dialect, "is_mariadb", False):
+        before = conn.exec_driver_sql("SELECT @@SESSION.max_statement_time").scalar()
+        conn.exec_driver_sql("SET SESSION max_statement_time = 0")
+
+        def restore() -> None:
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {float(before or 0)}")
+        return restore
+    return lambda: None
 
 
 def check(engine: sa.Engine) -> None:
