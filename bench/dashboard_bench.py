@@ -42,7 +42,7 @@ from bench.api_bench import database
 from bench.run import free_port, percentiles
 from tests.integration import venvs
 from tests.integration.horizon import Horizon
-from tests.integration.keystone import Keystone
+from tests.integration.keystone import Keystone, keystone_authtoken
 from tests.integration.processes import Service, http_status
 
 BIN = Path(sys.executable).parent
@@ -65,17 +65,7 @@ def herald_api(workdir: Path, url: str, keystone: Keystone, port: int) -> Servic
         [api]
         auth_strategy = keystone
         port = {port}
-        [keystone_authtoken]
-        www_authenticate_uri = {keystone.url}
-        auth_url = {keystone.url}
-        auth_type = password
-        username = admin
-        password = admin
-        project_name = admin
-        user_domain_id = default
-        project_domain_id = default
-        interface = public
-        """))
+        """) + keystone_authtoken(keystone.url))
     api = Service("herald-api", [str(BIN / "herald-api"), "--config-file", str(conf)], workdir)
     api.wait_for(lambda: http_status(f"http://127.0.0.1:{port}/") == 200, "answering GET /")
     return api

@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))  # the integration tests' service helpers
 
 from tests.integration import venvs  # noqa: E402
 from tests.integration.horizon import Horizon  # noqa: E402
-from tests.integration.keystone import Keystone  # noqa: E402
+from tests.integration.keystone import Keystone, keystone_authtoken  # noqa: E402
 from tests.integration.processes import Service, http_status  # noqa: E402
 from tests.services import free_port  # noqa: E402
 
@@ -53,17 +53,7 @@ def herald_conf(path: Path, workdir: Path, keystone: Keystone, port: int, url: s
         [api]
         auth_strategy = keystone
         port = {port}
-        [keystone_authtoken]
-        www_authenticate_uri = {keystone.url}
-        auth_url = {keystone.url}
-        auth_type = password
-        username = admin
-        password = admin
-        project_name = admin
-        user_domain_id = default
-        project_domain_id = default
-        interface = public
-        """))
+        """) + keystone_authtoken(keystone.url))
 
 
 def count_messages(api: str, keystone: Keystone) -> int:
